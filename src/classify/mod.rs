@@ -1,0 +1,311 @@
+//! Classification: from reply code, enhanced status, diagnostic text, event
+//! type, remote MTA and recipient domain to a reason, class code, category
+//! and recommended action, naming the rule that decided.
+//!
+//! The order (first hit wins):
+//! 1. the event type (complaint, auto-reply, unsubscribe, receipt);
+//! 2. the receiving provider's own texts ([`provider`]);
+//! 3. the diagnostic's phrases ([`text`]): specific text beats a bare code;
+//! 4. the reason the format itself states (detector hint);
+//! 5. the enhanced status code ([`status`]);
+//! 6. the failed SMTP command (a refused HELO/MAIL is the sender's side);
+//! 7. the reply code class (5xx generic, 4xx soft);
+//! 8. undetermined.
+//!
+//! Delay warnings keep the reason but their action is `ignore`: the message
+//! is still queued.
+
+pub mod provider;
+pub mod reason;
+pub mod status;
+pub mod text;
+
+pub use reason::{Meaning, Reason, class_name};
+
+use crate::detect::Row;
+use crate::model::{Action, EventType, Record};
+use crate::parse::fields;
+
+/// What the classifier looks at.
+#[derive(Debug, Clone, Default)]
+pub struct Input<'a> {
+    /// Event type (bounce when unknown).
+    pub kind: Option<EventType>,
+    /// Enhanced status code.
+    pub status: Option<&'a str>,
+    /// SMTP reply code.
+    pub reply_code: Option<&'a str>,
+    /// Diagnostic text.
+    pub diagnostic: Option<&'a str>,
+    /// Remote MTA host.
+    pub remote_mta: Option<&'a str>,
+    /// Recipient address.
+    pub recipient: Option<&'a str>,
+    /// Failed SMTP command.
+    pub command: Option<&'a str>,
+    /// Reason stated by the format.
+    pub hint: Option<Reason>,
+}
+
+/// The classifier's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Fine reason.
+    pub reason: Reason,
+    /// Class, category, action and retry delay.
+    pub meaning: Meaning,
+    /// The rule that decided (`text:user_unknown`, `status:5.1.1`, ...).
+    pub rule: String,
+    /// Receiving provider, when known.
+    pub provider: Option<&'static str>,
+}
+
+impl Decision {
+    /// One line saying why: the rule and what it looked at.
+    pub fn explain(&self, input: &Input<'_>) -> String {
+        let m = &self.meaning;
+        format!(
+            "rule {} gave reason {} (class {}, {}, action {}); looked at type={} status={} reply={} provider={} diagnostic={:?}",
+            self.rule,
+            self.reason.name(),
+            m.class.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            m.category.as_str(),
+            m.action.as_str(),
+            input.kind.map(EventType::as_str).unwrap_or("bounce"),
+            input.status.unwrap_or("-"),
+            input.reply_code.unwrap_or("-"),
+            self.provider.unwrap_or("-"),
+            input.diagnostic.unwrap_or(""),
+        )
+    }
+}
+
+/// Classifies one input.
+pub fn decide(input: &Input<'_>) -> Decision {
+    let kind = input.kind.unwrap_or(EventType::Bounce);
+    let diag = input.diagnostic.unwrap_or("");
+    let provider = provider::identify(
+        input.remote_mta,
+        input.diagnostic,
+        input.recipient,
+    );
+    let provider_name = provider.map(provider::name);
+    let fixed = match kind {
+        EventType::Complaint => {
+            Some((Reason::Complaint, "type:complaint".to_string()))
+        }
+        EventType::AutoReply => {
+            Some((Reason::Vacation, "type:auto_reply".to_string()))
+        }
+        EventType::Unsubscribe => {
+            Some((Reason::Unsubscribe, "type:unsubscribe".to_string()))
+        }
+        EventType::Delivered => {
+            Some((Reason::Delivered, "type:delivered".to_string()))
+        }
+        EventType::Bounce | EventType::Delay => None,
+    };
+    let code_class = input
+        .status
+        .and_then(|s| s.chars().next())
+        .or_else(|| input.reply_code.and_then(|r| r.chars().next()));
+    let (reason, rule) = fixed
+        .or_else(|| {
+            provider
+                .and_then(|p| provider::lookup(p, input.status, diag))
+                .map(|(r, id)| (r, format!("provider:{id}")))
+        })
+        .or_else(|| {
+            text::lookup(diag)
+                .map(|(r, id)| (soften(r, code_class), id.to_string()))
+        })
+        .or_else(|| input.hint.map(|r| (r, "detector".to_string())))
+        .or_else(|| input.status.and_then(status::lookup))
+        .or_else(|| command_rule(input.command))
+        .or_else(|| reply_rule(input.reply_code, code_class))
+        .unwrap_or_else(|| {
+            if kind == EventType::Delay {
+                (Reason::Expired, "type:delay".to_string())
+            } else {
+                (Reason::Undetermined, "fallback:undetermined".to_string())
+            }
+        });
+    let mut meaning = reason.meaning();
+    if kind == EventType::Delay {
+        meaning.action = Action::Ignore;
+        meaning.retry_after_secs = None;
+    }
+    Decision { reason, meaning, rule, provider: provider_name }
+}
+
+/// A permanent recipient verdict (user unknown, host unknown) drawn from
+/// text never suppresses when the codes say the failure is temporary.
+fn soften(r: Reason, code_class: Option<char>) -> Reason {
+    if code_class == Some('4') && r.meaning().action == Action::Suppress {
+        match r {
+            Reason::HostUnknown | Reason::NotAccept => Reason::NetworkError,
+            _ => Reason::Transient,
+        }
+    } else {
+        r
+    }
+}
+
+fn command_rule(command: Option<&str>) -> Option<(Reason, String)> {
+    let c = command?.to_ascii_uppercase();
+    let r = match c.as_str() {
+        "HELO" | "EHLO" => Reason::BlockedIp,
+        "MAIL" => Reason::SenderRejected,
+        "CONN" => Reason::NetworkError,
+        _ => return None,
+    };
+    Some((r, format!("command:{}", c.to_ascii_lowercase())))
+}
+
+fn reply_rule(
+    reply: Option<&str>,
+    class: Option<char>,
+) -> Option<(Reason, String)> {
+    match reply {
+        Some("421") => Some((Reason::TooManyConnections, "reply:421".into())),
+        Some("450" | "451") => {
+            Some((Reason::Transient, format!("reply:{}", reply?)))
+        }
+        Some("452") => Some((Reason::SystemFull, "reply:452".into())),
+        Some("552") => Some((Reason::ExceedLimit, "reply:552".into())),
+        Some("553") => Some((Reason::UserUnknown, "reply:553".into())),
+        _ => match class? {
+            '5' => Some((Reason::Failed, "reply:5xx".into())),
+            '4' => Some((Reason::Transient, "reply:4xx".into())),
+            _ => None,
+        },
+    }
+}
+
+/// Classifies a row and writes the verdict into its record.
+pub fn apply(row: &Row, rec: &mut Record, explain: bool) {
+    let input = Input {
+        kind: rec.kind,
+        status: rec.status.as_deref(),
+        reply_code: rec.reply_code.as_deref(),
+        diagnostic: rec.diagnostic.as_deref(),
+        remote_mta: rec.remote_mta.as_deref(),
+        recipient: rec.recipient.as_deref(),
+        command: row.command.as_deref(),
+        hint: row.reason,
+    };
+    let mut d = decide(&input);
+    if rec.recipient.is_none() && input.kind == Some(EventType::Bounce) {
+        d.rule = format!("{}+no_recipient", d.rule);
+        d.reason = Reason::NoRecipient;
+        d.meaning = Reason::NoRecipient.meaning();
+    }
+    if explain {
+        rec.explain = Some(d.explain(&input));
+    }
+    rec.class = d.meaning.class;
+    rec.class_name = d.meaning.class.map(|c| class_name(c).to_string());
+    rec.category = Some(d.meaning.category);
+    rec.reason = Some(d.reason.name().to_string());
+    rec.action = Some(d.meaning.action);
+    rec.retry_after_secs = d.meaning.retry_after_secs;
+    rec.provider = d.provider.map(str::to_string);
+    rec.rule = Some(d.rule);
+}
+
+/// Classifies a pasted SMTP response (`550 5.7.26 ...`): codes are taken
+/// from the text.
+pub fn decide_text(
+    response: &str,
+) -> (Decision, Option<String>, Option<String>) {
+    let status = fields::status_in(response);
+    let reply = fields::reply_code_in(response);
+    let recipient = fields::address_in(response);
+    let d = decide(&Input {
+        status: status.as_deref(),
+        reply_code: reply.as_deref(),
+        diagnostic: Some(response),
+        recipient: recipient.as_deref(),
+        ..Input::default()
+    });
+    (d, status, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decide_for(status: &str, reply: &str, diag: &str) -> Decision {
+        decide(&Input {
+            status: Some(status),
+            reply_code: Some(reply),
+            diagnostic: Some(diag),
+            recipient: Some("a@example.org"),
+            ..Input::default()
+        })
+    }
+
+    #[test]
+    fn text_beats_the_bare_code() {
+        let d = decide_for("5.1.1", "550", "too many recipients");
+        assert_eq!(d.reason, Reason::ExceedLimit);
+        let d = decide_for("5.0.0", "550", "mailbox full");
+        assert_eq!(d.meaning.class, Some(22));
+    }
+
+    #[test]
+    fn sender_side_failures_alert() {
+        let d = decide_for(
+            "5.7.26",
+            "550",
+            "Unauthenticated email is not accepted due to DMARC policy",
+        );
+        assert_eq!(d.meaning.action, Action::Alert);
+        let d = decide_for(
+            "5.7.1",
+            "554",
+            "client host blocked using zen.spamhaus.org",
+        );
+        assert_eq!(
+            (d.meaning.class, d.meaning.action),
+            (Some(51), Action::Alert)
+        );
+    }
+
+    #[test]
+    fn transient_codes_never_suppress() {
+        let d = decide_for("4.1.1", "450", "user unknown");
+        assert_eq!(d.meaning.action, Action::Retry);
+    }
+
+    #[test]
+    fn codes_alone_decide_when_text_is_silent() {
+        let d = decide_for("5.1.1", "550", "nope");
+        assert_eq!(
+            (d.reason, d.rule.as_str()),
+            (Reason::UserUnknown, "status:5.1.1")
+        );
+        let d = decide_for("", "550", "");
+        assert_eq!(d.reason, Reason::Failed);
+    }
+
+    #[test]
+    fn delays_are_ignored_and_no_recipient_is_class_30() {
+        let d = decide(&Input {
+            kind: Some(EventType::Delay),
+            recipient: Some("a@b.example"),
+            ..Input::default()
+        });
+        assert_eq!(d.meaning.action, Action::Ignore);
+        let mut rec = Record {
+            kind: Some(EventType::Bounce),
+            status: Some("5.1.1".into()),
+            ..Record::default()
+        };
+        apply(&Row::default(), &mut rec, false);
+        assert_eq!(
+            (rec.class, rec.rule.as_deref()),
+            (Some(30), Some("status:5.1.1+no_recipient"))
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Receiving providers: who received the message (from the remote MTA's
+//! host name, the diagnostic's own signature, or the recipient's domain),
+//! and each provider's documented texts as a rule table that refines the
+//! reason. One file per provider, one [`Provider`] each, listed in
+//! [`PROVIDERS`].
+
+mod google;
+mod microsoft;
+mod yahoo;
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use super::reason::Reason;
+
+/// One documented provider text.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable rule id (`google:dmarc`).
+    pub id: &'static str,
+    /// Enhanced status prefix the rule needs (`5.7.26`), or "" for any.
+    pub status: &'static str,
+    /// Case-insensitive pattern over the diagnostic.
+    pub pattern: &'static str,
+    /// The reason it means.
+    pub reason: Reason,
+}
+
+/// A receiving provider.
+#[derive(Debug)]
+pub struct Provider {
+    /// Stable lower-case name (`gmail`, `outlook`, `yahoo`).
+    pub name: &'static str,
+    /// Host-name suffixes of its MX and relay hosts.
+    pub hosts: &'static [&'static str],
+    /// Recipient domains it hosts.
+    pub domains: &'static [&'static str],
+    /// A pattern that identifies its replies in a diagnostic ("" for none).
+    pub signature: &'static str,
+    /// Its texts, in priority order.
+    pub rules: &'static [Rule],
+}
+
+/// Every provider.
+pub static PROVIDERS: &[&Provider] =
+    &[&google::GOOGLE, &microsoft::MICROSOFT, &yahoo::YAHOO];
+
+struct Compiled {
+    rules: RegexSet,
+    signature: Option<Regex>,
+}
+
+static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
+    PROVIDERS
+        .iter()
+        .map(|p| Compiled {
+            rules: RegexSetBuilder::new(p.rules.iter().map(|r| r.pattern))
+                .case_insensitive(true)
+                .build()
+                .expect("provider rules compile"),
+            signature: (!p.signature.is_empty()).then(|| {
+                Regex::new(&format!("(?i){}", p.signature))
+                    .expect("signature compiles")
+            }),
+        })
+        .collect()
+});
+
+fn host_matches(host: &str, suffix: &str) -> bool {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    host == suffix || host.ends_with(&format!(".{suffix}"))
+}
+
+/// The provider that received the message: by remote MTA host, then by the
+/// diagnostic's signature, then by the recipient's domain.
+pub fn identify(
+    remote_mta: Option<&str>,
+    diagnostic: Option<&str>,
+    recipient: Option<&str>,
+) -> Option<usize> {
+    if let Some(host) = remote_mta
+        && let Some(i) = PROVIDERS
+            .iter()
+            .position(|p| p.hosts.iter().any(|s| host_matches(host, s)))
+    {
+        return Some(i);
+    }
+    if let Some(d) = diagnostic
+        && let Some(i) = COMPILED
+            .iter()
+            .position(|c| c.signature.as_ref().is_some_and(|s| s.is_match(d)))
+    {
+        return Some(i);
+    }
+    let domain = recipient?.rsplit_once('@')?.1.to_ascii_lowercase();
+    PROVIDERS.iter().position(|p| p.domains.contains(&domain.as_str()))
+}
+
+/// The provider's name.
+pub fn name(i: usize) -> &'static str {
+    PROVIDERS[i].name
+}
+
+/// The first rule of provider `i` that matches the diagnostic and status.
+pub fn lookup(
+    i: usize,
+    status: Option<&str>,
+    diagnostic: &str,
+) -> Option<(Reason, &'static str)> {
+    let p = PROVIDERS[i];
+    COMPILED[i]
+        .rules
+        .matches(diagnostic)
+        .iter()
+        .map(|k| &p.rules[k])
+        .find(|r| {
+            r.status.is_empty()
+                || status.is_some_and(|s| s.starts_with(r.status))
+        })
+        .map(|r| (r.reason, r.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_and_prefixed() {
+        let mut seen = std::collections::HashSet::new();
+        for p in PROVIDERS {
+            for r in p.rules {
+                assert!(seen.insert(r.id), "duplicate {}", r.id);
+                assert!(
+                    r.id.starts_with(&format!("{}:", p.name)),
+                    "{} not prefixed",
+                    r.id
+                );
+            }
+            let mut d = p.domains.to_vec();
+            d.sort();
+            assert_eq!(d, p.domains, "{} domains unsorted", p.name);
+        }
+    }
+
+    #[test]
+    fn identification() {
+        let g =
+            identify(Some("gmail-smtp-in.l.google.com"), None, None).unwrap();
+        assert_eq!(name(g), "gmail");
+        let m = identify(None, None, Some("a@hotmail.com")).unwrap();
+        assert_eq!(name(m), "outlook");
+        assert_eq!(
+            identify(
+                Some("mx.example.org"),
+                Some("550 no"),
+                Some("a@example.org")
+            ),
+            None
+        );
+    }
+}

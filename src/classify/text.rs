@@ -1,0 +1,106 @@
+//! Diagnostic phrases to reasons. Each row is `(rule id, reason, pattern)`;
+//! patterns are case-insensitive regexes over the unfolded diagnostic. When
+//! several rows match, the first row in table order wins, so more specific
+//! phrases stand before general ones. Phrases come from the MTAs' and
+//! providers' published texts (Postfix, Exim, Sendmail, qmail, Exchange,
+//! Gmail, Yahoo, ...).
+
+use std::sync::LazyLock;
+
+use regex::RegexSet;
+
+use super::reason::Reason;
+use Reason::*;
+
+/// The phrase table, in priority order.
+#[rustfmt::skip]
+pub const RULES: &[(&str, Reason, &str)] = &[
+    // Authentication of the sender's domain (SPF / DKIM / DMARC).
+    ("text:dmarc", AuthFailure, r"dmarc|\bdkim\b|domainkeys|\bspf\b|sender policy framework|unauthenticated (?:email|mail)|authentication (?:failed|required|check)|not pass(?:ed)? authentication|sender (?:is )?not authenticated"),
+    // Block lists and reputation: the sender must act.
+    ("text:blocklist", Blocklisted, r"black ?list|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracudacentral|sorbs|listed (?:on|in|at|by)|on (?:our|a|the) (?:block|black) ?list|\bbl23\b|s3150"),
+    ("text:reputation", BadReputation, r"reputation|\btss0[49]\b|user complaints|sender score|poor email|low quality"),
+    ("text:ptr", RequirePtr, r"reverse (?:dns|lookup|hostname)|\bptr\b|rdns|no (?:valid )?hostname|ip name lookup failed|cannot find your hostname|doesn't have a (?:valid )?(?:reverse|hostname)|client host rejected: cannot find your"),
+    ("text:blocked_ip", BlockedIp, r"(?:\bip\b|ip address|client host|connecting host|sending (?:host|server|ip|mta)|your (?:host|server|network|mail server|ip))[^.;]{0,40}(?:blocked|banned|refused|rejected|denied|not allowed|blacklisted)|(?:blocked|banned)[^.;]{0,30}\bip\b|access denied\.? ?(?:ip|\[)|\b5\.7\.606\b|\b5\.7\.511\b|banned sender|connection (?:refused|rejected) (?:from|by|for)"),
+    // Content.
+    ("text:virus", Virus, r"virus|malware|infected|trojan|worm detected|attachment (?:type )?(?:is )?(?:not allowed|prohibited|rejected|blocked)|prohibited attachment|executable|banned (?:file|attachment)|\.exe\b"),
+    ("text:spam", SpamContent, r"\bspam\b|junk mail|bulk mail|unsolicited|spamassassin|content (?:filter|rejected)|message (?:content )?(?:was )?(?:rejected|refused|blocked) (?:as|because)|looks like spam|classified as|suspicious|phishing|\buce\b"),
+    ("text:content", ContentError, r"message (?:header|body) |header (?:too long|error|rejected)|improper|invalid (?:mime|header|character|message)|8-bit|8bit|line too long|content (?:error|not accepted)"),
+    // The recipient address.
+    ("text:has_moved", HasMoved, r"has moved|no longer (?:with|at|works|employed|valid|in use)|address (?:has )?changed|moved (?:to|permanently)"),
+    ("text:user_unknown", UserUnknown, r"user (?:unknown|not found|does not exist|doesn't exist|invalid|not exist|name is not valid)|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no (?:such|valid) (?:user|recipient|mailbox|account|address|local user|person)|(?:mailbox|recipient|account|address|user)[^.;]{0,30}(?:does not exist|doesn't exist|not exist|not found|unknown|unavailable|not available|invalid|is not valid|no longer available|not listed|rejected)|invalid (?:recipient|mailbox|address|user)|recipient (?:rejected|not found|unknown|address rejected)|address (?:rejected|not found|unknown)|not a valid (?:user|mailbox|recipient)|no mailbox|mailbox not found|unrouteable address|undeliverable address|bad (?:recipient|destination|address|mailbox)|deactivated|not (?:our|a local) customer|unknown or illegal alias|no such address|cannot be found|is not a known user|destination address (?:does not|doesn't) exist|unknown alias|recipient verification failed|verify recipient|rejected: user|couldn't find|dosn't exist|not in (?:our )?(?:user|address) ?(?:list|book|database)|alias unknown|user has expired|account (?:does not exist|has been deleted|closed|expired|not found)|this account has been disabled or discontinued|address not present in directory|resolver.adr.recipnotfound|recipientnotfound"),
+    ("text:suspended", Suspended, r"(?:account|mailbox|user)[^.;]{0,25}(?:disabled|suspended|inactive|deactivated|locked|blocked|frozen|on hold)|disabled (?:account|mailbox|user)|is inactive|has been suspended|temporarily (?:disabled|deactivated)"),
+    ("text:host_unknown", HostUnknown, r"host (?:or domain name )?not found|unknown (?:host|domain)|domain (?:not found|does not exist|doesn't exist|unknown|is not valid|name not found|not exist)|no such (?:domain|host)|name or service not known|nxdomain|unrouteable (?:mail )?domain|domain (?:\S+ )?has no (?:mx|mail)|no mx (?:record|host)|host not found|unresolvable|hostname not found|non-existent (?:domain|host)|invalid domain|name server|dns (?:lookup )?(?:error|failure)|cannot resolve"),
+    ("text:not_accept", NotAccept, r"null mx|does not accept mail|accepts no mail|not accepting (?:any )?mail|no mail (?:service|accepted)"),
+    // Capacity.
+    ("text:mailbox_full", MailboxFull, r"mailbox (?:is )?full|(?:mailbox|mail ?box|inbox|mail folder|account|user)[^.;]{0,30}(?:full|over (?:quota|limit)|exceeded|out of (?:space|storage))|over ?quota|quota (?:exceeded|exceed|full|limit)|exceeded (?:storage|quota)|insufficient (?:disk )?(?:space|storage)|not enough (?:space|storage)|disk quota|storage (?:full|limit|space)|too many messages (?:in|on)|full mailbox|mailfolder is full"),
+    ("text:system_full", SystemFull, r"(?:file ?system|disk|system|server) (?:is )?full|out of (?:disk )?space|insufficient system storage|no space left"),
+    ("text:too_big", MessageTooBig, r"(?:message|mail|email)[^.;]{0,20}(?:too (?:big|large|long)|exceeds? (?:the )?(?:size|maximum|max|fixed)|size exceeds)|size (?:limit|exceeds|too large)|exceeds? (?:the )?(?:maximum )?(?:message )?size|too large|maximum (?:message )?size|message length exceeds"),
+    ("text:exceed_limit", ExceedLimit, r"too many recipients|recipient limit|limit exceeded|exceeded (?:the )?(?:maximum|limit)"),
+    // Transient and rate.
+    ("text:greylisted", Greylisted, r"grey ?list|gray ?list|try again later|please retry|temporarily (?:rejected|deferred)|deferred|postgrey"),
+    ("text:rate_limited", RateLimited, r"rate (?:limit|control)|too many (?:messages|mails|emails)|sending (?:rate|limit)|receiving mail at a rate|exceeded (?:the )?(?:rate|sending)|throttl|slow down|too fast|(?:message|mail) limit|4\.7\.28"),
+    ("text:too_many_conn", TooManyConnections, r"too many (?:connections|concurrent|sessions|smtp)|connection limit|maximum (?:number of )?connections"),
+    ("text:relaying", RelayingDenied, r"relay(?:ing)? (?:denied|not permitted|access denied|not allowed|prohibited)|not (?:permitted|allowed) to relay|unable to relay|we do not relay|no relaying|cannot relay|relay not permitted|not a gateway|open relay"),
+    ("text:expired", Expired, r"expired|retry time|time(?:d)? ?out|timeout|queue (?:too long|lifetime)|could not (?:be )?deliver(?:ed)? (?:for|within)|was not delivered within|message (?:has been|was) delayed|maximum time|gave up|giving up|too long in (?:the )?queue|has been in the queue too long|delivery time"),
+    ("text:network", NetworkError, r"network (?:error|unreachable|is unreachable)|connection (?:timed out|reset|lost|closed|refused)|no route to host|could not connect|unable to connect|failed to connect|lost connection|routing loop|mail loop|too many hops|hop count|loop detected|host unreachable|temporary failure in name resolution"),
+    // Sender side.
+    ("text:sender_rejected", SenderRejected, r"sender (?:address )?(?:rejected|denied|refused|invalid|unknown|not allowed|verify failed)|(?:from|sender|envelope|mail from)[^.;]{0,30}(?:rejected|refused|not (?:allowed|permitted|accepted))|domain of sender|sender domain|invalid sender|unverified sender|bad sender|return path"),
+    ("text:starttls", FailedStarttls, r"starttls|tls (?:required|is required|negotiation|handshake)|must issue a starttls|encryption required"),
+    ("text:security", SecurityError, r"authentication (?:credentials )?(?:invalid|required)|not authorized|unauthori[sz]ed|access denied|permission denied|security|certificate|forged|spoof|impersonat"),
+    ("text:policy", Policy, r"policy|prohibited|not allowed|refused|rejected by|administratively|denied|restricted|blocked|not permitted|message rejected|delivery not authori[sz]ed"),
+    ("text:not_compliant", NotCompliant, r"rfc ?(?:5322|822|2822|5321|2821)|not (?:rfc|standard)[- ]compliant|missing (?:required )?header|duplicate header|bare (?:lf|cr)|does not comply"),
+    ("text:syntax", SyntaxError, r"syntax error|command (?:not )?(?:recognized|unrecognized|not implemented)|bad sequence|invalid command|parameter|unrecognized command"),
+    ("text:mailer_error", MailerError, r"mailer error|command (?:died|failed|output)|procmail|maildrop|pipe to |program (?:exited|failed)|exit code|x-unix|local delivery failed"),
+    ("text:system_error", SystemError, r"system (?:error|failure|problem)|internal (?:error|server error|failure)|server error|local error|configuration error|temporary (?:local )?(?:problem|failure|error)|resources? (?:temporarily )?(?:unavailable|exhausted)|out of memory|server busy|service (?:not available|unavailable)|ldap|lookup failed|database"),
+    ("text:filtered", Filtered, r"filter|refuses? (?:to accept )?(?:all )?mail|does not (?:wish|want) to receive|not accepting mail from|blocked by (?:the )?recipient|recipient (?:has )?(?:blocked|refused)"),
+];
+
+static SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    regex::RegexSetBuilder::new(RULES.iter().map(|r| r.2))
+        .case_insensitive(true)
+        .build()
+        .expect("text rules compile")
+});
+
+/// The first rule of [`RULES`] whose pattern matches `text`.
+pub fn lookup(text: &str) -> Option<(Reason, &'static str)> {
+    let i = SET.matches(text).iter().next()?;
+    Some((RULES[i].1, RULES[i].0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<_> = RULES.iter().map(|r| r.0).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+    }
+
+    #[test]
+    fn text_beats_codes() {
+        assert_eq!(
+            lookup("550 5.1.1 too many recipients").unwrap().0,
+            ExceedLimit
+        );
+        assert_eq!(lookup("552 5.2.2 Mailbox full").unwrap().0, MailboxFull);
+        assert_eq!(
+            lookup(
+                "550 5.1.1 <a@b>: Recipient address rejected: User unknown"
+            )
+            .unwrap()
+            .0,
+            UserUnknown
+        );
+        assert_eq!(
+            lookup("550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy").unwrap().0,
+            AuthFailure
+        );
+        assert_eq!(lookup("554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org").unwrap().0, Blocklisted);
+        assert_eq!(lookup("hello world"), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! `rebound parse PATH...`: parse saved mail and print one record per
+//! recipient. Ordinary mail gives no record and is counted in the summary
+//! on stderr; messages that cannot be parsed are named on stderr and make
+//! the exit code 1.
+
+use std::io::{self, BufWriter};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use rebound::input::{self, InputMessage};
+use rebound::{ParseConfig, Parser, Report};
+
+use crate::cli::output::{Format, Writer};
+
+/// Arguments of `rebound parse`.
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// .eml files, directories (recursive; Maildir cur/ and new/), mbox
+    /// files, or `-` for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Add an `explain` field saying why each record was classified so.
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub parser: ParserArgs,
+}
+
+/// Parser settings shared by `parse`, `ingest` and `sweep`.
+#[derive(Debug, Args, Clone)]
+pub struct ParserArgs {
+    /// Headers of the returned message that carry a campaign id
+    /// (comma-separated, in order of preference).
+    #[arg(long, value_delimiter = ',', env = "REBOUND_CAMPAIGN_HEADERS")]
+    pub campaign_headers: Option<Vec<String>>,
+    /// Regex with named groups `user` and `domain` recovering a recipient
+    /// from a VERP address (default: `local+user=domain@host`).
+    #[arg(long, env = "REBOUND_VERP_PATTERN")]
+    pub verp_pattern: Option<String>,
+}
+
+impl ParserArgs {
+    /// Builds the parser.
+    pub fn build(&self, explain: bool) -> anyhow::Result<Parser> {
+        let mut cfg = ParseConfig { explain, ..ParseConfig::default() };
+        if let Some(h) = &self.campaign_headers {
+            cfg.campaign_headers = h.clone();
+        }
+        if let Some(p) = &self.verp_pattern {
+            cfg.verp_pattern = p.clone();
+        }
+        Parser::new(cfg).context("invalid --verp-pattern")
+    }
+}
+
+/// What happened to one input message.
+pub enum Outcome {
+    /// Parsed (records may be empty: not a bounce); with its source.
+    Parsed(String, Report),
+    /// Not parseable.
+    Failed(InputMessage, String),
+    /// Not readable.
+    Unreadable(String),
+}
+
+/// Parses every message of `paths` on all cores, handing outcomes to
+/// `sink` in input order.
+pub fn parse_inputs(
+    paths: &[PathBuf],
+    parser: &Parser,
+    sink: impl FnMut(Outcome) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut sink = sink;
+    let mut result = Ok(());
+    input::for_each_parallel(
+        input::open(paths),
+        |m| match m {
+            Err(e) => Outcome::Unreadable(e.to_string()),
+            Ok(m) => match parser.parse(&m.bytes) {
+                Ok(mut report) => {
+                    for r in &mut report.records {
+                        r.file = Some(m.source.clone());
+                    }
+                    Outcome::Parsed(m.source, report)
+                }
+                Err(e) => Outcome::Failed(m, e.to_string()),
+            },
+        },
+        |o| {
+            if result.is_ok() {
+                result = sink(o);
+            }
+        },
+    );
+    result
+}
+
+/// Runs `rebound parse`.
+pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
+    let parser = a.parser.build(a.explain)?;
+    let stdout = io::stdout().lock();
+    let mut w =
+        Writer::new(a.format, BufWriter::with_capacity(1 << 16, stdout))?;
+    let (mut messages, mut reports, mut records, mut ignored, mut failed) =
+        (0, 0, 0, 0, 0);
+    let mut unreadable = 0;
+    parse_inputs(&a.paths, &parser, |o| {
+        match o {
+            Outcome::Parsed(source, report) => {
+                messages += 1;
+                if report.records.is_empty() {
+                    ignored += 1;
+                    if a.explain {
+                        eprintln!(
+                            "rebound: {source}: not a bounce (no detector recognised it)"
+                        );
+                    }
+                } else {
+                    reports += 1;
+                }
+                for r in &report.records {
+                    records += 1;
+                    w.write(r)?;
+                }
+            }
+            Outcome::Failed(m, e) => {
+                messages += 1;
+                failed += 1;
+                eprintln!("rebound: {}: cannot parse: {e}", m.source);
+            }
+            Outcome::Unreadable(e) => {
+                unreadable += 1;
+                eprintln!("rebound: cannot read {e}");
+            }
+        }
+        Ok(())
+    })?;
+    w.finish()?;
+    eprintln!(
+        "rebound: {messages} messages: {reports} reports ({records} records), {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs"
+    );
+    Ok(if unreadable > 0 && messages == 0 {
+        ExitCode::from(2)
+    } else if failed > 0 || unreadable > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,188 @@
+//! Record writers: JSON lines, CSV and an aligned table for people.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use rebound::Record;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+    /// An aligned table for people.
+    Table,
+}
+
+/// The CSV / table columns, in order.
+pub const COLUMNS: &[&str] = &[
+    "file",
+    "message_id",
+    "original_message_id",
+    "recipient",
+    "original_recipient",
+    "type",
+    "status",
+    "reply_code",
+    "diagnostic",
+    "remote_mta",
+    "reporting_mta",
+    "class",
+    "class_name",
+    "category",
+    "reason",
+    "action",
+    "retry_after_secs",
+    "provider",
+    "campaign_id",
+    "event_time",
+    "rule",
+    "detector",
+];
+
+const TABLE_COLUMNS: &[&str] = &[
+    "recipient",
+    "type",
+    "status",
+    "reply_code",
+    "class",
+    "reason",
+    "action",
+    "provider",
+    "file",
+];
+
+fn field(r: &Record, name: &str) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    match name {
+        "file" => o(&r.file),
+        "message_id" => o(&r.message_id),
+        "original_message_id" => o(&r.original_message_id),
+        "recipient" => o(&r.recipient),
+        "original_recipient" => o(&r.original_recipient),
+        "type" => r.kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        "status" => o(&r.status),
+        "reply_code" => o(&r.reply_code),
+        "diagnostic" => o(&r.diagnostic),
+        "remote_mta" => o(&r.remote_mta),
+        "reporting_mta" => o(&r.reporting_mta),
+        "class" => r.class.map(|c| c.to_string()).unwrap_or_default(),
+        "class_name" => o(&r.class_name),
+        "category" => {
+            r.category.map(|c| c.as_str().to_string()).unwrap_or_default()
+        }
+        "reason" => o(&r.reason),
+        "action" => {
+            r.action.map(|a| a.as_str().to_string()).unwrap_or_default()
+        }
+        "retry_after_secs" => {
+            r.retry_after_secs.map(|s| s.to_string()).unwrap_or_default()
+        }
+        "provider" => o(&r.provider),
+        "campaign_id" => o(&r.campaign_id),
+        "event_time" => o(&r.event_time),
+        "rule" => o(&r.rule),
+        "detector" => o(&r.detector),
+        _ => String::new(),
+    }
+}
+
+/// Makes a cell safe to open in a spreadsheet: a value starting with
+/// `=`, `+`, `-`, `@`, tab or CR is prefixed with `'` (OWASP CSV injection).
+pub fn spreadsheet_safe(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
+/// Writes records in one format.
+pub struct Writer<W: Write> {
+    format: Format,
+    sink: Sink<W>,
+    rows: Vec<Vec<String>>,
+}
+
+enum Sink<W: Write> {
+    Plain(W),
+    Csv(Box<csv::Writer<W>>),
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer; CSV writes its header at once.
+    pub fn new(format: Format, out: W) -> anyhow::Result<Writer<W>> {
+        let sink = if format == Format::Csv {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(COLUMNS)?;
+            Sink::Csv(Box::new(w))
+        } else {
+            Sink::Plain(out)
+        };
+        Ok(Writer { format, sink, rows: Vec::new() })
+    }
+
+    /// Writes one record (tables are buffered until [`Writer::finish`]).
+    pub fn write(&mut self, r: &Record) -> anyhow::Result<()> {
+        match (&mut self.sink, self.format) {
+            (Sink::Csv(w), _) => {
+                w.write_record(
+                    COLUMNS
+                        .iter()
+                        .map(|c| spreadsheet_safe(&field(r, c)).into_owned()),
+                )?;
+            }
+            (Sink::Plain(_), Format::Table) => {
+                self.rows
+                    .push(TABLE_COLUMNS.iter().map(|c| field(r, c)).collect());
+            }
+            (Sink::Plain(out), _) => {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes; prints the table.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let mut out = match self.sink {
+            Sink::Csv(w) => {
+                w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?
+            }
+            Sink::Plain(out) => out,
+        };
+        if self.format == Format::Table {
+            let mut widths: Vec<usize> =
+                TABLE_COLUMNS.iter().map(|c| c.len()).collect();
+            for row in &self.rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count()).min(48);
+                }
+            }
+            let line = |cells: &[String]| {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| {
+                        let c: String = c.chars().take(*w).collect();
+                        format!("{c:<w$}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
+            };
+            let head: Vec<String> =
+                TABLE_COLUMNS.iter().map(|c| c.to_uppercase()).collect();
+            writeln!(out, "{}", line(&head))?;
+            for row in &self.rows {
+                writeln!(out, "{}", line(row))?;
+            }
+        }
+        out.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Format detectors: one module per MTA family or report standard, each a
+//! unit struct implementing [`Detector`], listed once in [`DETECTORS`].
+//!
+//! A detector recognises its format from what identifies it (sender,
+//! headers, boundaries, body markers) and turns it into [`Row`]s, one per
+//! failed recipient. It does not classify: [`crate::classify`] does. The
+//! registry runs MTA-specific detectors first, then the standards (RFC 3464
+//! DSN, RFC 5965 ARF, RFC 3834 auto-replies, unsubscribe requests), so a
+//! vendor that knows more than its DSN says can add it.
+
+mod arf;
+mod rfc3464;
+mod rfc3834;
+mod unsubscribe;
+
+use crate::classify::Reason;
+use crate::model::EventType;
+use crate::parse::Mail;
+
+/// One recipient as a detector found it, before classification.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row {
+    /// The failed recipient.
+    pub recipient: Option<String>,
+    /// Original-Recipient, when given.
+    pub original_recipient: Option<String>,
+    /// RFC 3464 Action (`failed`, `delayed`, `delivered`, ...), lower-case.
+    pub action: Option<String>,
+    /// The event type, when the detector knows it; otherwise derived from
+    /// `action` (failed → bounce).
+    pub kind: Option<EventType>,
+    /// Enhanced status code.
+    pub status: Option<String>,
+    /// SMTP reply code.
+    pub reply_code: Option<String>,
+    /// Diagnostic text.
+    pub diagnostic: Option<String>,
+    /// The remote MTA.
+    pub remote_mta: Option<String>,
+    /// The reporting MTA.
+    pub reporting_mta: Option<String>,
+    /// Last-Attempt-Date as written.
+    pub last_attempt: Option<String>,
+    /// Arrival-Date as written.
+    pub arrival_date: Option<String>,
+    /// Will-Retry-Until as written.
+    pub will_retry_until: Option<String>,
+    /// The SMTP command that failed (`RCPT`, `DATA`, `MAIL`, `EHLO`, ...).
+    pub command: Option<String>,
+    /// A reason the format itself states (e.g. a vendor's own error
+    /// category); the classifier uses it when the codes and text say less.
+    pub reason: Option<Reason>,
+    /// ARF Feedback-Type.
+    pub feedback_type: Option<String>,
+}
+
+/// A bounce format.
+pub trait Detector: Sync {
+    /// Stable lower-case id: the JSON `detector` value, the file name under
+    /// `src/detect/` and the folder under `samples/`.
+    fn id(&self) -> &'static str;
+    /// Cheap check of headers or markers: could this message be mine?
+    fn sniff(&self, mail: &Mail<'_>) -> bool;
+    /// Reads the rows; `None` or no rows when the message is not in this
+    /// format after all.
+    fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>>;
+}
+
+/// Every detector, in the order they are tried: MTA-specific formats first,
+/// the standards last.
+pub static DETECTORS: &[&dyn Detector] = &[
+    &rfc3464::Rfc3464,
+    &arf::Arf,
+    &rfc3834::Rfc3834,
+    &unsubscribe::Unsubscribe,
+];
+
+/// Runs the registry over a message: the first detector that decodes rows
+/// wins. Rows get their event type from their DSN action when the detector
+/// did not set one.
+pub fn run(mail: &Mail<'_>) -> Option<(&'static str, Vec<Row>)> {
+    DETECTORS.iter().filter(|d| d.sniff(mail)).find_map(|d| {
+        let mut rows = d.decode(mail)?;
+        if rows.is_empty() {
+            return None;
+        }
+        for r in &mut rows {
+            r.kind =
+                r.kind.or_else(|| Some(kind_of_action(r.action.as_deref())));
+        }
+        Some((d.id(), rows))
+    })
+}
+
+/// The event type of an RFC 3464 action.
+pub fn kind_of_action(action: Option<&str>) -> EventType {
+    match action {
+        Some("delayed") => EventType::Delay,
+        Some("delivered" | "relayed" | "expanded") => EventType::Delivered,
+        _ => EventType::Bounce,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_lowercase_and_have_sample_folders() {
+        let mut seen = std::collections::HashSet::new();
+        for d in DETECTORS {
+            let id = d.id();
+            assert!(seen.insert(id), "duplicate detector id {id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{id} is not lower-case ascii"
+            );
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples")
+                .join(id);
+            assert!(dir.is_dir(), "no samples/{id}/ folder");
+        }
+    }
+
+    #[test]
+    fn actions_map_to_types() {
+        assert_eq!(kind_of_action(Some("delayed")), EventType::Delay);
+        assert_eq!(kind_of_action(Some("relayed")), EventType::Delivered);
+        assert_eq!(kind_of_action(Some("failed")), EventType::Bounce);
+        assert_eq!(kind_of_action(None), EventType::Bounce);
+    }
+}

@@ -1,0 +1,333 @@
+//! Inputs: .eml files, directories (recursively; Maildir `cur/` and `new/`),
+//! mbox archives (detected by content and streamed message by message) and
+//! stdin (`-`).
+//!
+//! [`Inputs`] is an iterator of [`InputMessage`]s; an unreadable path yields
+//! an [`InputError`] and the iteration goes on with the next one.
+//! [`for_each_parallel`] runs a function over the messages on every core
+//! while handing the results back in input order and in bounded memory.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::InputError;
+
+/// One message read from an input.
+#[derive(Debug, Clone)]
+pub struct InputMessage {
+    /// Where it came from: a path, `path#N` (N-th message of an mbox,
+    /// from 1) or `-` / `-#N` for stdin.
+    pub source: String,
+    /// The raw bytes of the message.
+    pub bytes: Vec<u8>,
+}
+
+enum Source {
+    /// An error to report in turn.
+    Failed(InputError),
+    /// A path still to be looked at.
+    Path(PathBuf),
+    /// An open mbox being streamed; `next` is the message read ahead, so
+    /// a one-message mbox is named by its path alone.
+    Mbox { name: String, reader: MboxReader, n: usize, next: Option<Vec<u8>> },
+}
+
+/// Iterator over the messages of a list of inputs, in order.
+pub struct Inputs {
+    queue: VecDeque<Source>,
+}
+
+/// Opens inputs; nothing is read before iteration.
+pub fn open<P: AsRef<Path>>(paths: &[P]) -> Inputs {
+    Inputs {
+        queue: paths
+            .iter()
+            .map(|p| Source::Path(p.as_ref().to_path_buf()))
+            .collect(),
+    }
+}
+
+/// True when `head` (the first bytes of a file) starts an mbox: a `From `
+/// separator line followed by a header line.
+pub fn looks_like_mbox(head: &[u8]) -> bool {
+    if !head.starts_with(b"From ") {
+        return false;
+    }
+    let Some(nl) = head.iter().position(|&b| b == b'\n' || b == b'\r') else {
+        return false;
+    };
+    let rest = &head[nl..];
+    let rest = &rest
+        [rest.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()..];
+    let colon = rest.iter().position(|&b| b == b':');
+    matches!(colon, Some(i) if i > 0
+        && rest[..i].iter().all(|b| b.is_ascii_graphic()))
+}
+
+fn io_err(path: &Path, source: io::Error) -> InputError {
+    InputError::Io { path: path.to_path_buf(), source }
+}
+
+impl Inputs {
+    fn open_stream(
+        &mut self,
+        name: String,
+        mut reader: Box<dyn BufRead + Send>,
+    ) -> Result<Option<InputMessage>, InputError> {
+        let head = reader
+            .fill_buf()
+            .map_err(|e| io_err(Path::new(&name), e))?
+            .to_vec();
+        if looks_like_mbox(&head) {
+            let mut reader =
+                MboxReader { inner: reader, line: Vec::new(), pending: None };
+            let next = reader
+                .next_message()
+                .map_err(|e| io_err(Path::new(&name), e))?;
+            self.queue.push_front(Source::Mbox { name, reader, n: 0, next });
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_err(Path::new(&name), e))?;
+        Ok(Some(InputMessage { source: name, bytes }))
+    }
+
+    fn expand_dir(&mut self, dir: &Path) -> Result<(), InputError> {
+        let maildir = dir.join("cur").is_dir() && dir.join("new").is_dir();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| io_err(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name =
+                    p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                // Maildir's tmp/ holds half-written files; dot files are
+                // editor or OS clutter (Maildir++ folders are `.Name` dirs).
+                !(maildir && name == "tmp"
+                    || name.starts_with('.') && !p.is_dir())
+            })
+            .collect();
+        entries.sort();
+        for p in entries.into_iter().rev() {
+            self.queue.push_front(Source::Path(p));
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Inputs {
+    type Item = Result<InputMessage, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.queue.pop_front()? {
+                Source::Mbox { name, mut reader, n, next } => {
+                    let Some(bytes) = next else { continue };
+                    let after = reader.next_message();
+                    let source = match (&after, n) {
+                        (Ok(None), 0) => name.clone(),
+                        _ => format!("{name}#{}", n + 1),
+                    };
+                    match after {
+                        Ok(next) => {
+                            self.queue.push_front(Source::Mbox {
+                                name,
+                                reader,
+                                n: n + 1,
+                                next,
+                            });
+                        }
+                        Err(e) => {
+                            let at = format!("{name}#{}", n + 2);
+                            self.queue.push_front(Source::Failed(io_err(
+                                Path::new(&at),
+                                e,
+                            )));
+                        }
+                    }
+                    return Some(Ok(InputMessage { source, bytes }));
+                }
+                Source::Failed(e) => return Some(Err(e)),
+                Source::Path(p) if p.as_os_str() == "-" => {
+                    let reader: Box<dyn BufRead + Send> = Box::new(
+                        BufReader::with_capacity(1 << 16, io::stdin()),
+                    );
+                    match self.open_stream("-".into(), reader) {
+                        Ok(Some(m)) => return Some(Ok(m)),
+                        Ok(None) => continue,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                Source::Path(p) => {
+                    let meta = match std::fs::metadata(&p) {
+                        Ok(m) => m,
+                        Err(e) => return Some(Err(io_err(&p, e))),
+                    };
+                    if meta.is_dir() {
+                        if let Err(e) = self.expand_dir(&p) {
+                            return Some(Err(e));
+                        }
+                        continue;
+                    }
+                    let file = match File::open(&p) {
+                        Ok(f) => f,
+                        Err(e) => return Some(Err(io_err(&p, e))),
+                    };
+                    let reader: Box<dyn BufRead + Send> =
+                        Box::new(BufReader::with_capacity(1 << 16, file));
+                    match self.open_stream(p.display().to_string(), reader) {
+                        Ok(Some(m)) => return Some(Ok(m)),
+                        Ok(None) => continue,
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Streams the messages of an mbox: a message starts at a `From ` line
+/// that follows a blank line (or starts the file) and looks like an mbox
+/// separator (`From sender date`); other `From ` lines are body text.
+/// `>From ` quoting (mboxrd) is undone. Memory holds one message.
+pub struct MboxReader {
+    inner: Box<dyn BufRead + Send>,
+    line: Vec<u8>,
+    /// A separator line already read that starts the next message.
+    pending: Option<()>,
+}
+
+/// True for an mbox separator line: `From ` then a sender, then something
+/// with a time of day (`12:34`).
+fn is_separator(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else { return false };
+    let sender_end =
+        rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    sender_end > 0
+        && rest[sender_end..].windows(3).any(|w| {
+            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit()
+        })
+}
+
+impl MboxReader {
+    fn next_message(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut msg = Vec::new();
+        let mut started = self.pending.take().is_some();
+        let mut prev_blank = true;
+        loop {
+            self.line.clear();
+            if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                return Ok((started || !msg.is_empty()).then_some(msg));
+            }
+            let line = &self.line;
+            if prev_blank && is_separator(line) {
+                if started && !msg.is_empty() {
+                    // Drop the blank line that precedes the separator.
+                    if msg.ends_with(b"\r\n\r\n") {
+                        msg.truncate(msg.len() - 2);
+                    } else if msg.ends_with(b"\n\n") {
+                        msg.pop();
+                    }
+                    self.pending = Some(());
+                    return Ok(Some(msg));
+                }
+                started = true;
+                continue;
+            }
+            prev_blank = line.iter().all(|b| b.is_ascii_whitespace());
+            let unquoted = line
+                .iter()
+                .position(|&b| b != b'>')
+                .is_some_and(|i| i > 0 && line[i..].starts_with(b"From "));
+            msg.extend_from_slice(if unquoted { &line[1..] } else { line });
+        }
+    }
+}
+
+/// How many messages are read ahead and processed at once by
+/// [`for_each_parallel`]; bounds memory to this many messages.
+pub const BATCH: usize = 256;
+
+/// Runs `work` over every item of `items` on all cores and passes each
+/// result to `sink` in the items' order. At most [`BATCH`] items are held
+/// at once, so memory stays bounded whatever the number of items.
+pub fn for_each_parallel<T, R, I, W, S>(items: I, work: W, mut sink: S)
+where
+    I: Iterator<Item = T>,
+    T: Send,
+    R: Send,
+    W: Fn(T) -> R + Sync,
+    S: FnMut(R),
+{
+    let mut items = items.peekable();
+    let mut batch: Vec<T> = Vec::with_capacity(BATCH);
+    while items.peek().is_some() {
+        batch.extend(items.by_ref().take(BATCH));
+        let results: Vec<R> =
+            std::mem::take(&mut batch).into_par_iter().map(&work).collect();
+        results.into_iter().for_each(&mut sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_detection_needs_a_header_after_the_from_line() {
+        assert!(looks_like_mbox(
+            b"From a@b Thu Jan  1 00:00:00 2024\nSubject: x\n"
+        ));
+        assert!(looks_like_mbox(
+            b"From a@b Thu Jan  1 00:00:00 2024\r\nTo: x\r\n"
+        ));
+        assert!(!looks_like_mbox(b"From: a@b\nSubject: x\n"));
+        assert!(!looks_like_mbox(
+            b"From here on the text is prose\nand more\n"
+        ));
+    }
+
+    fn split(mbox: &str) -> Vec<String> {
+        let mut r = MboxReader {
+            inner: Box::new(io::Cursor::new(mbox.as_bytes().to_vec())),
+            line: Vec::new(),
+            pending: None,
+        };
+        let mut out = Vec::new();
+        while let Some(m) = r.next_message().unwrap() {
+            out.push(String::from_utf8(m).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn mbox_splits_only_on_separator_lines() {
+        let m = split(
+            "From a@b Thu Jan  1 00:00:00 2024\nSubject: 1\n\nFrom here on\n>From quoted\n\nFrom b@c Fri Jan  2 00:00:00 2024\nSubject: 2\n\nbody\n",
+        );
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], "Subject: 1\n\nFrom here on\nFrom quoted\n");
+        assert_eq!(m[1], "Subject: 2\n\nbody\n");
+    }
+
+    #[test]
+    fn damaged_separators_stay_in_the_message() {
+        let m = split(
+            "From a@b Thu Jan  1 00:00:00 2024\nSubject: 1\n\nFrom nobody\nSubject: x\n",
+        );
+        assert_eq!(m.len(), 1);
+        assert!(m[0].contains("From nobody"));
+    }
+
+    #[test]
+    fn parallel_results_keep_input_order() {
+        let mut out = Vec::new();
+        for_each_parallel(0..1000u32, |x| x * 2, |r| out.push(r));
+        assert_eq!(out, (0..1000u32).map(|x| x * 2).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,312 @@
+//! Field blocks (RFC 822-style `Name: value` lines with folding) as found in
+//! delivery-status and feedback-report parts, and the small extractors every
+//! detector shares: enhanced status codes, SMTP reply codes, addresses.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// One block of fields, names lower-cased, values unfolded and trimmed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of field `name` (case-insensitive), if non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, v)| n.eq_ignore_ascii_case(name) && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All values of field `name`.
+    pub fn all<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when the block has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Splits `text` into blocks of fields separated by blank lines. Lines that
+/// are neither a field nor a continuation are skipped, so a stray line does
+/// not lose the rest of the block.
+pub fn field_blocks(text: &str) -> Vec<Fields> {
+    let mut blocks = Vec::new();
+    let mut cur = Fields::default();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                blocks.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = cur.0.last_mut() {
+                if !v.is_empty() {
+                    v.push(' ');
+                }
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim_end();
+            if !name.is_empty()
+                && name.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+                })
+            {
+                cur.0.push((
+                    name.to_ascii_lowercase(),
+                    value.trim().to_string(),
+                ));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        blocks.push(cur);
+    }
+    blocks
+}
+
+/// Strips the type prefix of a DSN value (`rfc822; a@b` → `a@b`,
+/// `smtp; 550 ...` → `550 ...`, `dns; mx.example` → `mx.example`).
+pub fn strip_type(value: &str) -> &str {
+    match value.split_once(';') {
+        Some((t, rest))
+            if !t.is_empty()
+                && t.len() <= 16
+                && t.trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            rest.trim()
+        }
+        _ => value.trim(),
+    }
+}
+
+/// Decodes RFC 3461 xtext (`+2B`) and RFC 6533 unitext (`\x{ABCD}`) escapes
+/// of a DSN address.
+pub fn decode_xtext(s: &str) -> String {
+    if !s.contains('+') && !s.contains("\\x{") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if c == '+'
+            && rest.len() >= 3
+            && rest.is_char_boundary(3)
+            && let Ok(b) = u8::from_str_radix(&rest[1..3], 16)
+        {
+            out.push(b as char);
+            rest = &rest[3..];
+            continue;
+        }
+        if let Some(tail) = rest.strip_prefix("\\x{")
+            && let Some(end) = tail.find('}')
+            && let Some(ch) = u32::from_str_radix(&tail[..end], 16)
+                .ok()
+                .and_then(char::from_u32)
+        {
+            out.push(ch);
+            rest = &tail[end + 1..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9]|$)")
+        .unwrap()
+});
+
+/// The first enhanced status code (RFC 3463, `5.1.1`) in `text`, not taken
+/// from inside an IP address or version number.
+pub fn status_in(text: &str) -> Option<String> {
+    for c in STATUS.captures_iter(text) {
+        let m = c.get(1)?;
+        let after = &text[m.end()..];
+        // "5.1.1.2" or "2.0.0.1" is an address or version, not a status.
+        if after.starts_with('.')
+            && after[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        return Some(m.as_str().to_string());
+    }
+    None
+}
+
+static REPLY_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)")
+        .unwrap()
+});
+
+static REPLY_ANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:said|reply|response|replied|answered|returned|error|code|status|smtp)\s*(?:was|is|:|=)?\s*:?\s*[(\[<]?([245][0-5][0-9])(?:[ \-\t.:,\])>]|$)|(?:^|[^0-9.#])([245][0-5][0-9])[ \-]([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9]|$)",
+    )
+    .unwrap()
+});
+
+/// The SMTP reply code of a diagnostic text: a code that leads the text
+/// (`550 5.1.1 ...`, `smtp; 550 ...`), follows words like `said:` or
+/// `response:`, or stands before an enhanced status code.
+pub fn reply_code_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if let Some(c) = REPLY_LEAD.captures(&lower) {
+        return Some(c[1].to_string());
+    }
+    let c = REPLY_ANY.captures(&lower)?;
+    c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_string())
+}
+
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-.\p{L}\p{N}]+@(?:\[[0-9.]+\]|[A-Za-z0-9\-\p{L}\p{N}]+(?:\.[A-Za-z0-9\-\p{L}\p{N}]+)+)"#)
+        .unwrap()
+});
+
+/// Every e-mail address in `text`, in order, cleaned with [`clean_address`].
+pub fn addresses_in(text: &str) -> Vec<String> {
+    ADDRESS.find_iter(text).filter_map(|m| clean_address(m.as_str())).collect()
+}
+
+/// The first e-mail address in `text`.
+pub fn address_in(text: &str) -> Option<String> {
+    ADDRESS.find_iter(text).find_map(|m| clean_address(m.as_str()))
+}
+
+/// Normalises an address as found in a report: strips a DSN type prefix,
+/// angle brackets, quotes and trailing punctuation; `None` when what is
+/// left is not an address.
+pub fn clean_address(raw: &str) -> Option<String> {
+    let s = strip_type(raw.trim());
+    let s = match (s.rfind('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let s = s.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '<' | '>'
+                    | '"'
+                    | '\''
+                    | ','
+                    | ';'
+                    | ':'
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '.'
+            )
+    });
+    let s = s.strip_prefix("mailto:").unwrap_or(s);
+    let (local, domain) = s.rsplit_once('@')?;
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.') && !domain.starts_with('[')
+    {
+        return None;
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    Some(decode_xtext(s))
+}
+
+/// Unfolds and trims a header or field value.
+pub fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, part) in value.split(['\r', '\n']).enumerate() {
+        let t = part.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if i > 0 && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_unfold_and_split_on_blank_lines() {
+        let b = field_blocks(
+            "Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\nDiagnostic-Code: smtp; 550 no\n  such user\n\nFinal-Recipient: rfc822; c@d.example\n",
+        );
+        assert_eq!(b.len(), 3);
+        assert_eq!(
+            b[1].get("diagnostic-code"),
+            Some("smtp; 550 no such user")
+        );
+        assert_eq!(b[2].get("Final-Recipient"), Some("rfc822; c@d.example"));
+    }
+
+    #[test]
+    fn status_codes_are_not_taken_from_ip_addresses() {
+        assert_eq!(
+            status_in("from 192.0.2.5 said 550 5.1.1 no"),
+            Some("5.1.1".into())
+        );
+        assert_eq!(status_in("host 10.2.0.1.5 down"), None);
+        assert_eq!(status_in("#5.7.1."), Some("5.7.1".into()));
+        assert_eq!(status_in("status 4.2.10"), Some("4.2.10".into()));
+    }
+
+    #[test]
+    fn reply_codes() {
+        assert_eq!(
+            reply_code_in("smtp; 550 5.1.1 unknown"),
+            Some("550".into())
+        );
+        assert_eq!(
+            reply_code_in("host said: 452 too many"),
+            Some("452".into())
+        );
+        assert_eq!(
+            reply_code_in("blah 554-5.7.1 blocked"),
+            Some("554".into())
+        );
+        assert_eq!(reply_code_in("port 587 refused"), None);
+    }
+
+    #[test]
+    fn addresses_are_cleaned() {
+        assert_eq!(
+            clean_address("rfc822; <A@Example.org>"),
+            Some("A@Example.org".into())
+        );
+        assert_eq!(
+            clean_address("\"x@y.example\","),
+            Some("x@y.example".into())
+        );
+        assert_eq!(clean_address("nobody"), None);
+        assert_eq!(decode_xtext("a+2Bb@x.example"), "a+b@x.example");
+        assert_eq!(decode_xtext("\\x{4E2D}@x.example"), "中@x.example");
+        assert_eq!(
+            addresses_in("to <a@b.example>, c@d.example."),
+            vec!["a@b.example", "c@d.example"]
+        );
+    }
+}

@@ -1,0 +1,587 @@
+//! Parsing: from raw bytes to a [`Report`] of classified [`Record`]s.
+//!
+//! [`Parser::parse`] normalises line endings, parses the MIME structure with
+//! `mail-parser`, builds a [`Mail`] view (decoded subject, human-readable
+//! text, delivery-status and feedback-report fields, the returned original),
+//! asks the detector registry ([`crate::detect`]) for per-recipient rows,
+//! completes each row (recipient recovery, codes from the diagnostic, event
+//! time, campaign id) and classifies it ([`crate::classify`]).
+
+pub mod dsn;
+pub mod fields;
+pub mod returned;
+
+use std::borrow::Cow;
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use regex::Regex;
+
+use crate::classify;
+use crate::detect::{self, Row};
+use crate::error::ParseError;
+use crate::model::{EventType, Record};
+use crate::time;
+use dsn::Dsn;
+use fields::{Fields, clean_address, field_blocks, unfold};
+use returned::Returned;
+
+/// At most this much human-readable text is collected from a message:
+/// report texts are short, and a huge body is not scanned past it.
+pub const TEXT_LIMIT: usize = 512 * 1024;
+
+/// Parser settings.
+#[derive(Debug, Clone)]
+pub struct ParseConfig {
+    /// Headers of the returned message that carry a campaign id, in order
+    /// of preference.
+    pub campaign_headers: Vec<String>,
+    /// Regex with named groups `user` and `domain` that recovers a
+    /// recipient from a VERP address (the bounce's To, or the returned
+    /// Return-Path).
+    pub verp_pattern: String,
+    /// Fill [`Record::explain`].
+    pub explain: bool,
+}
+
+/// Default VERP pattern: `local+user=domain@host`.
+pub const DEFAULT_VERP: &str =
+    r"^[^+@=]+\+(?P<user>[^=@+]+)=(?P<domain>[^=@]+\.[^=@]+)@";
+
+impl Default for ParseConfig {
+    fn default() -> Self {
+        ParseConfig {
+            campaign_headers: [
+                "X-Campaign-ID",
+                "X-Mailgun-Campaign-Id",
+                "X-Campaign",
+                "List-Id",
+            ]
+            .map(String::from)
+            .to_vec(),
+            verp_pattern: DEFAULT_VERP.to_string(),
+            explain: false,
+        }
+    }
+}
+
+/// The result of parsing one message.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Message-ID of the message itself.
+    pub message_id: Option<String>,
+    /// Its decoded subject.
+    pub subject: Option<String>,
+    /// The detector that recognised it; `None` when it is not a report.
+    pub detector: Option<&'static str>,
+    /// One record per recipient; empty for ordinary mail.
+    pub records: Vec<Record>,
+    /// SHA-256 of the raw bytes (hex): identifies the message when it has
+    /// no Message-ID.
+    pub fingerprint: String,
+}
+
+/// A configured parser; build once, use for every message (all patterns
+/// are compiled once).
+pub struct Parser {
+    cfg: ParseConfig,
+    verp: Regex,
+}
+
+/// A parsed message as detectors see it.
+pub struct Mail<'x> {
+    /// The MIME structure.
+    pub msg: Message<'x>,
+    /// Decoded Subject, or empty.
+    pub subject: String,
+    /// From address, lower-cased, or empty.
+    pub from: String,
+    /// Human-readable text of the message (text parts outside the returned
+    /// copy, or HTML turned into text), LF line ends, at most
+    /// [`TEXT_LIMIT`] bytes.
+    pub text: String,
+    /// The delivery-status fields, from a part or, failing that, from the
+    /// text.
+    pub dsn: Option<Dsn>,
+    /// The feedback-report fields (RFC 5965).
+    pub feedback: Option<Fields>,
+    /// The returned original's headers.
+    pub returned: Option<Returned>,
+    /// Content type of the root part, lower-cased (`multipart/report`).
+    pub content_type: String,
+}
+
+impl<'x> Mail<'x> {
+    /// An outer header, unfolded and trimmed; empty values count as absent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let v = unfold(self.msg.header_raw(name)?);
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// True when the outer header exists (whatever its value).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.msg.header_raw(name).is_some()
+    }
+
+    /// The rows of the delivery-status part, if any.
+    pub fn dsn_rows(&self) -> Vec<Row> {
+        self.dsn.as_ref().map(Dsn::rows).unwrap_or_default()
+    }
+
+    fn build(msg: Message<'x>) -> Mail<'x> {
+        let subject = msg.subject().unwrap_or("").trim().to_string();
+        let from = msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let content_type = msg
+            .root_part()
+            .content_type()
+            .map(|c| mime_name(c.ctype(), c.subtype()))
+            .unwrap_or_default();
+        let mut text = String::new();
+        let mut html = String::new();
+        let mut dsn_text: Option<String> = None;
+        let mut feedback = None;
+        let mut returned = None;
+        for part in &msg.parts {
+            let ct = part
+                .content_type()
+                .map(|c| mime_name(c.ctype(), c.subtype()))
+                .unwrap_or_default();
+            match &part.body {
+                PartType::Text(t) if ct.ends_with("rfc822-headers") => {
+                    if returned.is_none() {
+                        returned = Returned::from_text(&normalise_text(t));
+                    }
+                }
+                PartType::Text(t) if ct.contains("delivery-status") => {
+                    dsn_text.get_or_insert_with(|| t.to_string());
+                }
+                PartType::Text(t) if ct.contains("feedback-report") => {
+                    feedback.get_or_insert_with(|| merge_blocks(t));
+                }
+                PartType::Text(t) => push_limited(&mut text, t),
+                PartType::Html(h) => push_limited(&mut html, h),
+                PartType::Binary(b) | PartType::InlineBinary(b) => {
+                    let s = String::from_utf8_lossy(b);
+                    if ct.contains("delivery-status") {
+                        dsn_text.get_or_insert_with(|| s.into_owned());
+                    } else if ct.contains("feedback-report") {
+                        feedback.get_or_insert_with(|| merge_blocks(&s));
+                    } else if ct.ends_with("rfc822-headers") {
+                        if returned.is_none() {
+                            returned =
+                                Returned::from_text(&normalise_text(&s));
+                        }
+                    } else if ct.starts_with("message/") && returned.is_none()
+                    {
+                        // message/global (RFC 6532) that was not parsed as a
+                        // nested message: read its header section.
+                        returned = Returned::from_text(&normalise_text(&s));
+                    }
+                }
+                PartType::Message(nested) => {
+                    if returned.is_none() {
+                        let fields = Fields(
+                            nested
+                                .headers_raw()
+                                .map(|(n, v)| {
+                                    (n.to_ascii_lowercase(), unfold(v))
+                                })
+                                .collect(),
+                        );
+                        returned = Returned::from_fields(fields);
+                    }
+                }
+                PartType::Multipart(_) => {}
+            }
+        }
+        if text.trim().is_empty() && !html.is_empty() {
+            text = html_to_text(&html);
+        }
+        let text = normalise_text(&text).into_owned();
+        let dsn = dsn_text
+            .as_deref()
+            .map(normalise_text)
+            .and_then(|t| dsn::parse(&t))
+            .or_else(|| dsn::parse_inline(&text));
+        let returned = returned.or_else(|| returned::find_inline(&text));
+        Mail {
+            msg,
+            subject,
+            from,
+            text,
+            dsn,
+            feedback,
+            returned,
+            content_type,
+        }
+    }
+}
+
+fn mime_name(ctype: &str, subtype: Option<&str>) -> String {
+    let mut s = ctype.to_ascii_lowercase();
+    if let Some(st) = subtype {
+        s.push('/');
+        s.push_str(&st.to_ascii_lowercase());
+    }
+    s
+}
+
+fn merge_blocks(text: &str) -> Fields {
+    Fields(
+        field_blocks(&normalise_text(text))
+            .into_iter()
+            .flat_map(|b| b.0)
+            .collect(),
+    )
+}
+
+fn push_limited(out: &mut String, text: &str) {
+    if out.len() >= TEXT_LIMIT {
+        return;
+    }
+    let mut end = text.len().min(TEXT_LIMIT - out.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&text[..end]);
+}
+
+/// Turns CRLF and bare CR into LF.
+pub fn normalise_text(s: &str) -> Cow<'_, str> {
+    if !s.contains('\r') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// Turns CRLF and bare CR line ends of raw bytes into LF.
+pub fn normalise_bytes(raw: &[u8]) -> Cow<'_, [u8]> {
+    if !raw.contains(&b'\r') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\r' => {
+                out.push(b'\n');
+                if raw.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// A crude HTML-to-text conversion: tags dropped (block tags become line
+/// breaks), common entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let Some(gt) = rest[lt..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag =
+            rest[lt + 1..lt + gt].trim_start_matches('/').to_ascii_lowercase();
+        let name: String =
+            tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
+        ) {
+            out.push('\n');
+        } else if name == "td" {
+            out.push(' ');
+        }
+        rest = &rest[lt + gt + 1..];
+        if (name == "style" || name == "script")
+            && let Some(end) =
+                rest.to_ascii_lowercase().find(&format!("</{name}"))
+        {
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::new(ParseConfig::default())
+            .expect("the default VERP pattern compiles")
+    }
+}
+
+impl Parser {
+    /// Builds a parser; fails when the VERP pattern is not a valid regex.
+    pub fn new(cfg: ParseConfig) -> Result<Parser, regex::Error> {
+        let verp = Regex::new(&cfg.verp_pattern)?;
+        Ok(Parser { cfg, verp })
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &ParseConfig {
+        &self.cfg
+    }
+
+    /// Parses one message. Ordinary mail gives a report with no records;
+    /// an error means the bytes are not a message at all.
+    pub fn parse(&self, raw: &[u8]) -> Result<Report, ParseError> {
+        if raw.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(ParseError::Empty);
+        }
+        if !starts_with_header(raw) {
+            return Err(ParseError::NotMail(
+                "the first line is not a header field (`Name: value`)".into(),
+            ));
+        }
+        let fingerprint = fingerprint(raw);
+        let bytes = normalise_bytes(raw);
+        let msg = MessageParser::default()
+            .parse(&bytes[..])
+            .ok_or_else(|| ParseError::NotMail("no MIME structure".into()))?;
+        if msg.headers().is_empty() {
+            return Err(ParseError::NotMail(
+                "no header section (the input does not start with `Name: value` lines)".into(),
+            ));
+        }
+        let mail = Mail::build(msg);
+        let message_id = mail.msg.message_id().map(str::to_string);
+        let subject = (!mail.subject.is_empty()).then(|| mail.subject.clone());
+        let Some((detector, rows)) = detect::run(&mail) else {
+            return Ok(Report {
+                message_id,
+                subject,
+                detector: None,
+                records: vec![],
+                fingerprint,
+            });
+        };
+        let records = rows
+            .into_iter()
+            .flat_map(|row| self.complete(&mail, row))
+            .map(|(row, mut rec)| {
+                rec.message_id = message_id.clone();
+                rec.detector = Some(detector.to_string());
+                classify::apply(&row, &mut rec, self.cfg.explain);
+                rec
+            })
+            .collect();
+        Ok(Report {
+            message_id,
+            subject,
+            detector: Some(detector),
+            records: dedupe(records),
+            fingerprint,
+        })
+    }
+
+    /// Recovers a recipient from a VERP address.
+    pub fn verp_recipient(&self, addr: &str) -> Option<String> {
+        let c = self.verp.captures(addr)?;
+        clean_address(&format!(
+            "{}@{}",
+            c.name("user")?.as_str(),
+            c.name("domain")?.as_str()
+        ))
+    }
+
+    /// Fills what the detector left out from the rest of the message and
+    /// turns a row into a record (not yet classified). A row without a
+    /// recipient takes the recipients named elsewhere (X-Failed-Recipients,
+    /// the returned To, VERP); it yields several records when those name
+    /// several.
+    fn complete(&self, mail: &Mail<'_>, mut row: Row) -> Vec<(Row, Record)> {
+        if let Some(d) = &row.diagnostic {
+            let d = unfold(d);
+            if row.status.is_none() {
+                row.status = fields::status_in(&d);
+            }
+            if row.reply_code.is_none() {
+                row.reply_code = fields::reply_code_in(&d);
+            }
+            row.diagnostic = Some(d);
+        }
+        let ret = mail.returned.as_ref();
+        let time = [&row.last_attempt, &row.arrival_date]
+            .into_iter()
+            .flatten()
+            .find_map(|d| time::parse_mail_date(d))
+            .or_else(|| {
+                mail.msg
+                    .date()
+                    .filter(|d| d.is_valid())
+                    .map(|d| d.to_timestamp())
+            });
+        let base = Record {
+            original_message_id: ret.and_then(Returned::message_id),
+            campaign_id: ret
+                .and_then(|r| r.first_of(&self.cfg.campaign_headers)),
+            original_subject: ret.and_then(Returned::subject),
+            original_from: ret.and_then(Returned::from),
+            event_time: time.map(time::format_rfc3339),
+            will_retry_until: row
+                .will_retry_until
+                .as_deref()
+                .and_then(time::parse_mail_date)
+                .map(time::format_rfc3339),
+            ..Record::default()
+        };
+        let recipients = match &row.recipient {
+            Some(r) => vec![r.clone()],
+            None => self.recover_recipients(mail),
+        };
+        if recipients.is_empty() {
+            return vec![(row.clone(), self.to_record(&row, None, base))];
+        }
+        recipients
+            .into_iter()
+            .map(|r| {
+                let rec = self.to_record(&row, Some(r.clone()), base.clone());
+                let mut row = row.clone();
+                row.recipient = Some(r);
+                (row, rec)
+            })
+            .collect()
+    }
+
+    fn recover_recipients(&self, mail: &Mail<'_>) -> Vec<String> {
+        if let Some(h) = mail.header("X-Failed-Recipients") {
+            let v = fields::addresses_in(&h);
+            if !v.is_empty() {
+                return v;
+            }
+        }
+        if let Some(r) = &mail.returned {
+            let to = r.to();
+            if to.len() == 1 {
+                return to;
+            }
+            if let Some(v) =
+                r.return_path().and_then(|rp| self.verp_recipient(&rp))
+            {
+                return vec![v];
+            }
+        }
+        ["To", "Delivered-To", "X-Original-To", "Envelope-To"]
+            .iter()
+            .filter_map(|h| mail.header(h))
+            .flat_map(|v| fields::addresses_in(&v))
+            .find_map(|a| self.verp_recipient(&a))
+            .into_iter()
+            .collect()
+    }
+
+    fn to_record(
+        &self,
+        row: &Row,
+        recipient: Option<String>,
+        base: Record,
+    ) -> Record {
+        Record {
+            recipient,
+            original_recipient: row.original_recipient.clone(),
+            kind: row.kind,
+            status: row.status.clone(),
+            reply_code: row.reply_code.clone(),
+            diagnostic: row.diagnostic.clone(),
+            remote_mta: row.remote_mta.clone(),
+            reporting_mta: row.reporting_mta.clone(),
+            feedback_type: row.feedback_type.clone(),
+            ..base
+        }
+    }
+}
+
+/// True when the first non-blank line of `raw` is a header field: a name
+/// of printable ASCII without spaces, then a colon.
+fn starts_with_header(raw: &[u8]) -> bool {
+    let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    let line = &raw[start..];
+    let end = line
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .unwrap_or(line.len());
+    let line = &line[..end];
+    match line.iter().position(|&b| b == b':') {
+        Some(i) if i > 0 => line[..i].iter().all(|&b| b.is_ascii_graphic()),
+        _ => false,
+    }
+}
+
+/// SHA-256 of `raw`, hex.
+pub fn fingerprint(raw: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Drops repeated records of the same recipient and type (a report that
+/// names a recipient twice, e.g. in the text and in the DSN, counts once).
+fn dedupe(records: Vec<Record>) -> Vec<Record> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .into_iter()
+        .filter(|r| {
+            let key = (
+                r.recipient.as_deref().map(str::to_ascii_lowercase),
+                r.kind.map(EventType::as_str),
+            );
+            r.recipient.is_none() || seen.insert(key)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_ends_are_normalised() {
+        assert_eq!(&normalise_bytes(b"a\r\nb\rc\n")[..], b"a\nb\nc\n");
+        assert!(matches!(normalise_bytes(b"a\nb"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn verp_recovers_the_recipient() {
+        let p = Parser::default();
+        assert_eq!(
+            p.verp_recipient("bounces+jane.doe=example.org@mail.example.com")
+                .as_deref(),
+            Some("jane.doe@example.org")
+        );
+        assert_eq!(p.verp_recipient("bounces@mail.example.com"), None);
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(
+            html_to_text("<p>a&amp;b</p><style>x{}</style>c"),
+            "\na&b\nc"
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let p = Parser::default();
+        assert!(matches!(p.parse(b"   \n"), Err(ParseError::Empty)));
+        assert!(p.parse(b"\x00\x01\x02 not mail at all").is_err());
+    }
+}

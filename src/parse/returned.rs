@@ -1,0 +1,126 @@
+//! The returned original message: a message/rfc822 or message/global part,
+//! text/rfc822-headers, or a copy pasted inline after the error text.
+//! Gives the original Message-ID, From, To, Subject, Date, Return-Path and
+//! campaign id.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::fields::{Fields, address_in, addresses_in, field_blocks};
+
+/// Headers of the returned original message.
+#[derive(Debug, Clone, Default)]
+pub struct Returned {
+    /// All header fields, names lower-cased, values unfolded.
+    pub headers: Fields,
+}
+
+impl Returned {
+    /// Builds from raw header fields.
+    pub fn from_fields(headers: Fields) -> Option<Returned> {
+        let useful =
+            ["message-id", "to", "from", "subject", "date", "return-path"];
+        headers
+            .0
+            .iter()
+            .any(|(n, _)| useful.contains(&n.as_str()))
+            .then_some(Returned { headers })
+    }
+
+    /// Parses a header section given as text.
+    pub fn from_text(text: &str) -> Option<Returned> {
+        let head = text.split("\n\n").next().unwrap_or(text);
+        Returned::from_fields(field_blocks(head).into_iter().next()?)
+    }
+
+    /// The original Message-ID, without angle brackets.
+    pub fn message_id(&self) -> Option<String> {
+        let v = self.headers.get("message-id")?;
+        let v = v.trim().trim_start_matches('<');
+        let v = v.split('>').next().unwrap_or(v).trim();
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// The original recipients (To).
+    pub fn to(&self) -> Vec<String> {
+        self.headers.all("to").flat_map(addresses_in).collect()
+    }
+
+    /// The original sender address.
+    pub fn from(&self) -> Option<String> {
+        self.headers.get("from").and_then(address_in)
+    }
+
+    /// The original subject, as found (encoded-words kept).
+    pub fn subject(&self) -> Option<String> {
+        self.headers.get("subject").map(str::to_string)
+    }
+
+    /// The envelope sender of the original (Return-Path), for VERP.
+    pub fn return_path(&self) -> Option<String> {
+        self.headers.get("return-path").and_then(address_in)
+    }
+
+    /// The first non-empty header of `names`, for the campaign id.
+    pub fn first_of(&self, names: &[String]) -> Option<String> {
+        names
+            .iter()
+            .find_map(|n| self.headers.get(n))
+            .map(|v| v.trim().to_string())
+    }
+}
+
+/// Lines that announce a returned copy in plain-text reports.
+static INLINE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?im)^[\s>|*=_-]*(?:below this line is a copy of the message|this is a copy of the (?:original )?message|(?:the |your )?original message|(?:copy of )?(?:the )?returned message|undelivered message|message headers follow|headers of the original message|original message headers|returned mail|content-type: (?:message/rfc822|text/rfc822-headers))",
+    )
+    .unwrap()
+});
+
+static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:return-path|received|message-id|from|to|subject|date|mime-version|x-[a-z0-9-]+|content-type|reply-to|sender|cc|list-id|delivered-to|dkim-signature|authentication-results):").unwrap()
+});
+
+/// Finds a copy of the original header section inside a plain-text body:
+/// after a marker line such as "Below this line is a copy of the message",
+/// the first run of header lines that names a Message-ID, From, To or
+/// Subject.
+pub fn find_inline(text: &str) -> Option<Returned> {
+    let start = INLINE_MARKER.find(text).map(|m| m.end())?;
+    let rest = &text[start..];
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        let t = line.trim_start_matches([' ', '>']);
+        if HEADER_LINE.is_match(t) {
+            let r = Returned::from_text(&rest[offset..])?;
+            return (r.headers.0.len() >= 2).then_some(r);
+        }
+        offset += line.len();
+        if offset > 8192 {
+            break;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_copy_after_marker() {
+        let t = "error text\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <a+b=c.example@d.example>\nMessage-ID: <x1@y>\nTo: \"B\" <b@c.example>\nSubject: hi\n\nbody\n";
+        let r = find_inline(t).unwrap();
+        assert_eq!(r.message_id().as_deref(), Some("x1@y"));
+        assert_eq!(r.to(), vec!["b@c.example"]);
+        assert_eq!(
+            r.return_path().as_deref(),
+            Some("a+b=c.example@d.example")
+        );
+        assert!(
+            find_inline("no marker\nTo: x@y.example\nSubject: s\n").is_none()
+        );
+    }
+}

@@ -1,0 +1,57 @@
+//! Time helpers: RFC 3339 formatting and parsing of the dates found in mail.
+
+use mail_parser::DateTime;
+
+/// Parses an RFC 5322 date (as found in Date, Arrival-Date and
+/// Last-Attempt-Date) into Unix seconds.
+pub fn parse_mail_date(s: &str) -> Option<i64> {
+    let d = DateTime::parse_rfc822(s.trim())?;
+    d.is_valid().then(|| d.to_timestamp())
+}
+
+/// Parses an RFC 3339 timestamp (or a bare `YYYY-MM-DD`) into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let d = if s.len() == 10 {
+        DateTime::parse_rfc3339(&format!("{s}T00:00:00Z"))?
+    } else {
+        DateTime::parse_rfc3339(s)?
+    };
+    d.is_valid().then(|| d.to_timestamp())
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC (`2024-01-31T12:00:00Z`).
+pub fn format_rfc3339(ts: i64) -> String {
+    let d = DateTime::from_timestamp(ts);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        d.year, d.month, d.day, d.hour, d.minute, d.second
+    )
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_rfc3339() {
+        let ts = parse_rfc3339("2024-02-29T23:59:58Z").unwrap();
+        assert_eq!(format_rfc3339(ts), "2024-02-29T23:59:58Z");
+        assert_eq!(parse_rfc3339("2024-03-01").unwrap(), ts + 2);
+    }
+
+    #[test]
+    fn reads_mail_dates_with_zones() {
+        let a = parse_mail_date("Thu, 29 Apr 2010 23:45:40 +0900").unwrap();
+        assert_eq!(format_rfc3339(a), "2010-04-29T14:45:40Z");
+        assert_eq!(parse_mail_date("not a date"), None);
+    }
+}
