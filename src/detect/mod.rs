@@ -8,6 +8,10 @@
 //! DSN, RFC 5965 ARF, RFC 3834 auto-replies, unsubscribe requests), so a
 //! vendor that knows more than its DSN says can add it.
 
+// Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+// Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
+// Gateways, carriers and regional providers.
+// Standards.
 mod arf;
 mod rfc3464;
 mod rfc3834;
@@ -69,6 +73,10 @@ pub trait Detector: Sync {
 /// Every detector, in the order they are tried: MTA-specific formats first,
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
+    // Classic MTAs.
+    // Large providers and ESPs.
+    // Gateways, carriers and regional providers.
+    // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
     &rfc3834::Rfc3834,

@@ -4,9 +4,11 @@
 //! reason. One file per provider, one [`Provider`] each, listed in
 //! [`PROVIDERS`].
 
+// Large providers.
 mod google;
 mod microsoft;
 mod yahoo;
+// Gateways, carriers and regional providers.
 
 use std::sync::LazyLock;
 
