@@ -86,7 +86,7 @@ pub fn parse_inputs(
                     for r in &mut report.records {
                         r.file = Some(m.source.clone());
                     }
-                    Outcome::Parsed(m.source, report)
+                    Outcome::Parsed(m.name(), report)
                 }
                 Err(e) => Outcome::Failed(m, e.to_string()),
             },
@@ -131,7 +131,7 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
             Outcome::Failed(m, e) => {
                 messages += 1;
                 failed += 1;
-                eprintln!("rebound: {}: cannot parse: {e}", m.source);
+                eprintln!("rebound: {}: cannot parse: {e}", m.name());
             }
             Outcome::Unreadable(e) => {
                 unreadable += 1;
