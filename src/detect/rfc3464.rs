@@ -7,7 +7,11 @@
 //! from a mail system (mailer-daemon, postmaster) with a non-delivery
 //! subject whose text names the failed recipients after a standard phrase
 //! ("Did not reach the following recipient(s):", "could not be delivered
-//! to:"). The codes and reason then come from the text around them.
+//! to:"). The codes and reason then come from the text around them. When
+//! no phrase names anyone but the original came back (or the message is a
+//! multipart/report whose delivery-status part is unreadable), one row
+//! without a recipient stands for it (the parser recovers the recipient
+//! from the returned headers or a VERP address).
 
 use std::sync::LazyLock;
 
@@ -93,6 +97,21 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
                 ..Row::default()
             });
         }
+    }
+    if rows.is_empty()
+        && (mail.returned.is_some() || mail.content_type == "multipart/report")
+    {
+        // A report whose delivery-status part is lost or unreadable: the
+        // recipient is recovered from the returned headers (or
+        // X-Failed-Recipients, or VERP) when the row is completed.
+        let text: String = mail.text.chars().take(400).collect();
+        rows.push(Row {
+            action: Some("failed".into()),
+            diagnostic: Some(
+                text.split_whitespace().collect::<Vec<_>>().join(" "),
+            ),
+            ..Row::default()
+        });
     }
     rows
 }

@@ -180,6 +180,10 @@ impl<'x> Mail<'x> {
                         // message/global (RFC 6532) that was not parsed as a
                         // nested message: read its header section.
                         returned = Returned::from_text(&normalise_text(&s));
+                    } else if ct.is_empty() || ct.starts_with("multipart/") {
+                        // A multipart without a usable boundary: its body
+                        // is still the human-readable report.
+                        push_limited(&mut text, &s);
                     }
                 }
                 PartType::Message(nested) => {
