@@ -5,7 +5,7 @@
 //! headers, boundaries, body markers) and turns it into [`Row`]s, one per
 //! failed recipient. It does not classify: [`crate::classify`] does. The
 //! registry runs MTA-specific detectors first, then the standards (RFC 3464
-//! DSN, RFC 5965 ARF, RFC 3834 auto-replies, unsubscribe requests), so a
+//! DSN, RFC 5965 ARF, unsubscribe requests, RFC 3834 auto-replies), so a
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
@@ -79,8 +79,10 @@ pub static DETECTORS: &[&dyn Detector] = &[
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
-    &rfc3834::Rfc3834,
+    // An unsubscribe command sent by a mail client is often also marked
+    // Auto-Submitted (Apple Mail): the command decides.
     &unsubscribe::Unsubscribe,
+    &rfc3834::Rfc3834,
 ];
 
 /// Runs the registry over a message: the first detector that decodes rows
