@@ -11,10 +11,16 @@
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
 mod dragonfly;
 mod exim;
+mod imailserver;
+mod opensmtpd;
 mod qmail;
 mod sendmail;
 mod v5sendmail;
+mod x1;
 mod x2;
+mod x3;
+mod x5;
+mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 // Standards.
@@ -85,9 +91,15 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &dragonfly::Dragonfly,
     &exim::Exim,
     &qmail::Qmail,
+    &imailserver::Imailserver,
+    &opensmtpd::Opensmtpd,
     &v5sendmail::V5sendmail,
     &sendmail::Sendmail,
     &x2::X2,
+    &x1::X1,
+    &x3::X3,
+    &x5::X5,
+    &x6::X6,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     // Standards, last.
