@@ -246,7 +246,7 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
                 // The MTA's own verdict: its status is the reporting
                 // MTA's mapping, left to the DSN part or the diagnostic.
                 (None, None) => {
-                    (line.to_string(), Some(c[1].to_string()), None)
+                    (rest.to_string(), Some(c[1].to_string()), None)
                 }
             };
             rows.push(Row {
