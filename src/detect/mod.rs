@@ -13,6 +13,7 @@ mod dragonfly;
 mod exim;
 mod imailserver;
 mod opensmtpd;
+mod postfix;
 mod qmail;
 mod sendmail;
 mod v5sendmail;
@@ -88,6 +89,7 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &postfix::Postfix,
     &dragonfly::Dragonfly,
     &exim::Exim,
     &qmail::Qmail,
