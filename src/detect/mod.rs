@@ -9,9 +9,19 @@
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod activehunter;
+mod amavis;
+mod apachejames;
+mod courier;
+mod domino;
 mod dragonfly;
 mod exim;
+mod fml;
 mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
+mod messagingserver;
+mod notes;
 mod opensmtpd;
 mod postfix;
 mod qmail;
@@ -89,6 +99,16 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &activehunter::Activehunter,
+    &amavis::Amavis,
+    &apachejames::Apachejames,
+    &courier::Courier,
+    &domino::Domino,
+    &fml::Fml,
+    &mailfoundry::Mailfoundry,
+    &mailmarshal::Mailmarshal,
+    &messagingserver::Messagingserver,
+    &notes::Notes,
     &postfix::Postfix,
     &dragonfly::Dragonfly,
     &exim::Exim,

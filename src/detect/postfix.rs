@@ -46,7 +46,10 @@ impl Detector for Postfix {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         INTROS.iter().any(|m| mail.text.contains(m))
-            || mail.dsn.as_ref().is_some_and(|d| d.message.get("x-postfix-queue-id").is_some())
+            || mail
+                .dsn
+                .as_ref()
+                .is_some_and(|d| d.message.get("x-postfix-queue-id").is_some())
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
