@@ -9,6 +9,12 @@
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod dragonfly;
+mod exim;
+mod qmail;
+mod sendmail;
+mod v5sendmail;
+mod x2;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 // Standards.
@@ -16,6 +22,8 @@ mod arf;
 mod rfc3464;
 mod rfc3834;
 mod unsubscribe;
+// Text scanning shared by the plain-text formats.
+mod scan;
 
 use crate::classify::Reason;
 use crate::model::EventType;
@@ -74,6 +82,12 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &dragonfly::Dragonfly,
+    &exim::Exim,
+    &qmail::Qmail,
+    &v5sendmail::V5sendmail,
+    &sendmail::Sendmail,
+    &x2::X2,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     // Standards, last.
