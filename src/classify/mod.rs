@@ -12,6 +12,12 @@
 //! 7. the reply code class (5xx generic, 4xx soft);
 //! 8. undetermined.
 //!
+//! The SMTP command the reply answered then refines a generic verdict
+//! ([`refine_by_command`]): a "no such address" answer to MAIL FROM is about
+//! the sender, one given only after DATA (the recipient was accepted at RCPT)
+//! is a filter, and a refusal at connect or HELO is a block of the sending
+//! host.
+//!
 //! Delay warnings keep the reason but their action is `ignore`: the message
 //! is still queued.
 
@@ -105,23 +111,31 @@ pub fn decide(input: &Input<'_>) -> Decision {
         }
         EventType::Bounce | EventType::Delay => None,
     };
-    let code_class = input
-        .status
+    let embedded = specific_status(input.status, diag);
+    let status = embedded.as_deref().or(input.status);
+    let code_class = status
         .and_then(|s| s.chars().next())
         .or_else(|| input.reply_code.and_then(|r| r.chars().next()));
     let (reason, rule) = fixed
         .or_else(|| {
-            provider
-                .and_then(|p| provider::lookup(p, input.status, diag))
-                .map(|(r, id)| (r, format!("provider:{id}")))
+            provider.and_then(|p| provider::lookup(p, input.status, diag)).map(
+                |(r, id)| (soften(r, code_class), format!("provider:{id}")),
+            )
         })
         .or_else(|| {
             text::lookup(diag)
                 .map(|(r, id)| (soften(r, code_class), id.to_string()))
+                .map(|d| refine_by_command(d, input.command))
         })
-        .or_else(|| input.hint.map(|r| (r, "detector".to_string())))
-        .or_else(|| input.status.and_then(status::lookup))
-        .or_else(|| command_rule(input.command))
+        .or_else(|| {
+            input.hint.map(|r| (soften(r, code_class), "detector".to_string()))
+        })
+        .or_else(|| {
+            status
+                .and_then(status::lookup)
+                .map(|d| refine_by_command(d, input.command))
+        })
+        .or_else(|| command_rule(input.command, code_class))
         .or_else(|| reply_rule(input.reply_code, code_class))
         .unwrap_or_else(|| {
             if kind == EventType::Delay {
@@ -138,6 +152,17 @@ pub fn decide(input: &Input<'_>) -> Decision {
     Decision { reason, meaning, rule, provider: provider_name }
 }
 
+/// A generic status (`5.0.0`, `4.0.0`: the reporting MTA's own summary)
+/// gives way to a specific code of the same class quoted in the remote
+/// reply (`550 #5.1.0 Address rejected`).
+fn specific_status(status: Option<&str>, diag: &str) -> Option<String> {
+    let s = status?;
+    if !s.ends_with(".0.0") {
+        return None;
+    }
+    fields::status_in(diag).filter(|e| e.get(..2) == s.get(..2) && e != s)
+}
+
 /// A permanent recipient verdict (user unknown, host unknown) drawn from
 /// text never suppresses when the codes say the failure is temporary.
 fn soften(r: Reason, code_class: Option<char>) -> Reason {
@@ -151,12 +176,52 @@ fn soften(r: Reason, code_class: Option<char>) -> Reason {
     }
 }
 
-fn command_rule(command: Option<&str>) -> Option<(Reason, String)> {
+/// The SMTP verb of a failed command as detectors state it (`RCPT TO`,
+/// `end of DATA`, `mail from:<...>`, `CONN`): upper-case, or `None`.
+fn verb(command: Option<&str>) -> Option<&'static str> {
     let c = command?.to_ascii_uppercase();
-    let r = match c.as_str() {
-        "HELO" | "EHLO" => Reason::BlockedIp,
-        "MAIL" => Reason::SenderRejected,
-        "CONN" => Reason::NetworkError,
+    ["CONN", "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT"].into_iter().find(
+        |v| c.split(|ch: char| !ch.is_ascii_alphabetic()).any(|w| w == *v),
+    )
+}
+
+/// Refines a verdict drawn from generic phrases or codes with the command
+/// the reply answered:
+/// - to MAIL FROM, "no such user / domain" is about the envelope sender;
+/// - after DATA the recipient had already been accepted at RCPT TO, so a
+///   late "user unknown" is the receiver's filter, not proof that the
+///   address is gone (retry; repeated failures escalate);
+/// - at connect or HELO nothing about the message was known yet: a refusal
+///   there blocks the sending host.
+fn refine_by_command(
+    (r, rule): (Reason, String),
+    command: Option<&str>,
+) -> (Reason, String) {
+    use Reason::*;
+    let refined = match (verb(command), r) {
+        (Some("MAIL"), UserUnknown | HostUnknown | HasMoved | NotAccept) => {
+            SenderRejected
+        }
+        (Some("DATA" | "BDAT"), UserUnknown) => Filtered,
+        (
+            Some("CONN" | "HELO" | "EHLO"),
+            Policy | SecurityError | Failed | SenderRejected,
+        ) => BlockedIp,
+        _ => return (r, rule),
+    };
+    let at = verb(command).unwrap_or_default().to_ascii_lowercase();
+    (refined, format!("{rule}+{at}"))
+}
+
+fn command_rule(
+    command: Option<&str>,
+    class: Option<char>,
+) -> Option<(Reason, String)> {
+    let c = verb(command)?;
+    let r = match (c, class) {
+        ("HELO" | "EHLO", _) | ("CONN", Some('5')) => Reason::BlockedIp,
+        ("MAIL", _) => Reason::SenderRejected,
+        ("CONN", _) => Reason::NetworkError,
         _ => return None,
     };
     Some((r, format!("command:{}", c.to_ascii_lowercase())))
