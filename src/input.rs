@@ -19,11 +19,25 @@ use crate::error::InputError;
 /// One message read from an input.
 #[derive(Debug, Clone)]
 pub struct InputMessage {
-    /// Where it came from: a path, `path#N` (N-th message of an mbox,
-    /// from 1) or `-` / `-#N` for stdin.
+    /// The file it came from (a path, or `-` for stdin); every message of
+    /// an mbox carries the mbox's path. This is what [`crate::Record::file`]
+    /// holds.
     pub source: String,
+    /// The position of the message in an mbox holding several (from 1).
+    pub index: Option<usize>,
     /// The raw bytes of the message.
     pub bytes: Vec<u8>,
+}
+
+impl InputMessage {
+    /// A name for messages to people: the path, or `path#N` for the N-th
+    /// message of an mbox.
+    pub fn name(&self) -> String {
+        match self.index {
+            Some(n) => format!("{}#{n}", self.source),
+            None => self.source.clone(),
+        }
+    }
 }
 
 enum Source {
@@ -95,7 +109,7 @@ impl Inputs {
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| io_err(Path::new(&name), e))?;
-        Ok(Some(InputMessage { source: name, bytes }))
+        Ok(Some(InputMessage { source: name, index: None, bytes }))
     }
 
     fn expand_dir(&mut self, dir: &Path) -> Result<(), InputError> {
@@ -129,10 +143,11 @@ impl Iterator for Inputs {
                 Source::Mbox { name, mut reader, n, next } => {
                     let Some(bytes) = next else { continue };
                     let after = reader.next_message();
-                    let source = match (&after, n) {
-                        (Ok(None), 0) => name.clone(),
-                        _ => format!("{name}#{}", n + 1),
+                    let index = match (&after, n) {
+                        (Ok(None), 0) => None,
+                        _ => Some(n + 1),
                     };
+                    let source = name.clone();
                     match after {
                         Ok(next) => {
                             self.queue.push_front(Source::Mbox {
@@ -150,7 +165,7 @@ impl Iterator for Inputs {
                             )));
                         }
                     }
-                    return Some(Ok(InputMessage { source, bytes }));
+                    return Some(Ok(InputMessage { source, index, bytes }));
                 }
                 Source::Failed(e) => return Some(Err(e)),
                 Source::Path(p) if p.as_os_str() == "-" => {

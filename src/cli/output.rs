@@ -4,6 +4,7 @@ use std::io::Write;
 
 use clap::ValueEnum;
 use rebound::Record;
+use rebound::ledger::export::spreadsheet_safe;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,16 +87,6 @@ fn field(r: &Record, name: &str) -> String {
         "rule" => o(&r.rule),
         "detector" => o(&r.detector),
         _ => String::new(),
-    }
-}
-
-/// Makes a cell safe to open in a spreadsheet: a value starting with
-/// `=`, `+`, `-`, `@`, tab or CR is prefixed with `'` (OWASP CSV injection).
-pub fn spreadsheet_safe(v: &str) -> std::borrow::Cow<'_, str> {
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}").into()
-    } else {
-        v.into()
     }
 }
 

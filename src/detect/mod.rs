@@ -5,10 +5,16 @@
 //! headers, boundaries, body markers) and turns it into [`Row`]s, one per
 //! failed recipient. It does not classify: [`crate::classify`] does. The
 //! registry runs MTA-specific detectors first, then the standards (RFC 3464
-//! DSN, RFC 5965 ARF, RFC 3834 auto-replies, unsubscribe requests), so a
+//! DSN, RFC 5965 ARF, unsubscribe requests, RFC 3834 auto-replies), so a
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod dragonfly;
+mod exim;
+mod qmail;
+mod sendmail;
+mod v5sendmail;
+mod x2;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 // Standards.
@@ -16,6 +22,8 @@ mod arf;
 mod rfc3464;
 mod rfc3834;
 mod unsubscribe;
+// Text scanning shared by the plain-text formats.
+mod scan;
 
 use crate::classify::Reason;
 use crate::model::EventType;
@@ -74,13 +82,21 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &dragonfly::Dragonfly,
+    &exim::Exim,
+    &qmail::Qmail,
+    &v5sendmail::V5sendmail,
+    &sendmail::Sendmail,
+    &x2::X2,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
-    &rfc3834::Rfc3834,
+    // An unsubscribe command sent by a mail client is often also marked
+    // Auto-Submitted (Apple Mail): the command decides.
     &unsubscribe::Unsubscribe,
+    &rfc3834::Rfc3834,
 ];
 
 /// Runs the registry over a message: the first detector that decodes rows
