@@ -125,7 +125,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
         .or_else(|| {
             text::lookup(diag)
                 .map(|(r, id)| (soften(r, code_class), id.to_string()))
-                .map(|d| refine_by_command(d, input.command))
+                .map(|d| refine_by_command(d, input.command, status))
         })
         .or_else(|| {
             input.hint.map(|r| (soften(r, code_class), "detector".to_string()))
@@ -133,7 +133,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
         .or_else(|| {
             status
                 .and_then(status::lookup)
-                .map(|d| refine_by_command(d, input.command))
+                .map(|d| refine_by_command(d, input.command, status))
         })
         .or_else(|| command_rule(input.command, code_class))
         .or_else(|| reply_rule(input.reply_code, code_class))
@@ -190,26 +190,41 @@ fn verb(command: Option<&str>) -> Option<&'static str> {
 /// - to MAIL FROM, "no such user / domain" is about the envelope sender;
 /// - after DATA the recipient had already been accepted at RCPT TO, so a
 ///   late "user unknown" is the receiver's filter, not proof that the
-///   address is gone (retry; repeated failures escalate);
+///   address is gone (retry; repeated failures escalate), unless the reply
+///   itself carries an address status (X.1.x);
 /// - at connect or HELO nothing about the message was known yet: a refusal
-///   there blocks the sending host.
+///   there, whatever it says, blocks the sending host.
+///
+/// A "user unknown" text under a policy status (X.7.x) is not taken as
+/// proof that the address is gone either.
 fn refine_by_command(
     (r, rule): (Reason, String),
     command: Option<&str>,
+    status: Option<&str>,
 ) -> (Reason, String) {
     use Reason::*;
-    let refined = match (verb(command), r) {
+    let subject = status.and_then(|s| s.get(1..3));
+    let at = verb(command);
+    let refined = match (at, r) {
         (Some("MAIL"), UserUnknown | HostUnknown | HasMoved | NotAccept) => {
             SenderRejected
         }
-        (Some("DATA" | "BDAT"), UserUnknown) => Filtered,
+        (Some("DATA" | "BDAT"), UserUnknown) if subject != Some(".1") => {
+            Filtered
+        }
         (
             Some("CONN" | "HELO" | "EHLO"),
-            Policy | SecurityError | Failed | SenderRejected,
+            UserUnknown | HostUnknown | HasMoved | NotAccept | Policy
+            | SecurityError | Failed | SenderRejected,
         ) => BlockedIp,
+        // A policy status (X.7.x) with a "user unknown" text: the two
+        // disagree, so the address is not proven gone.
+        (_, UserUnknown) if subject == Some(".7") => {
+            return (Filtered, format!("{rule}+policy_status"));
+        }
         _ => return (r, rule),
     };
-    let at = verb(command).unwrap_or_default().to_ascii_lowercase();
+    let at = at.unwrap_or_default().to_ascii_lowercase();
     (refined, format!("{rule}+{at}"))
 }
 
@@ -352,6 +367,58 @@ mod tests {
         );
         let d = decide_for("", "550", "");
         assert_eq!(d.reason, Reason::Failed);
+    }
+
+    #[test]
+    fn the_command_refines_generic_verdicts() {
+        let at = |command: &str, status: &str, diag: &str| {
+            decide(&Input {
+                status: Some(status),
+                reply_code: Some("550"),
+                diagnostic: Some(diag),
+                recipient: Some("a@example.org"),
+                command: Some(command),
+                ..Input::default()
+            })
+        };
+        let d = at(
+            "MAIL FROM",
+            "5.1.0",
+            "550 5.1.0 sender.example does not exist",
+        );
+        assert_eq!(d.reason, Reason::SenderRejected);
+        let d = at("end of DATA", "5.0.0", "550 Unknown user a@example.org");
+        assert_eq!(
+            (d.reason, d.rule.as_str()),
+            (Reason::Filtered, "text:user_unknown+data")
+        );
+        // An address status after DATA still says the address is gone.
+        let d =
+            at("DATA", "5.1.1", "550 5.1.1 <a@example.org>... User unknown");
+        assert_eq!(d.meaning.action, Action::Suppress);
+        let d = at("HELO", "5.0.0", "501 5.0.0 Invalid domain name");
+        assert_eq!(d.reason, Reason::BlockedIp);
+        let d = at(
+            "RCPT",
+            "5.7.1",
+            "550 5.7.1 <a@example.org>: Recipient address rejected: User unknown",
+        );
+        assert_eq!(d.reason, Reason::Filtered);
+        let d = at(
+            "RCPT",
+            "5.1.1",
+            "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown",
+        );
+        assert_eq!(d.reason, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn a_generic_status_gives_way_to_the_quoted_code() {
+        let d = decide_for("5.0.0", "550", "550 #5.1.0 Address rejected.");
+        assert_eq!(
+            (d.reason, d.rule.as_str()),
+            (Reason::UserUnknown, "status:5.1.0")
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub static KDDI: Provider = Provider {
     domains: &["au.com", "dion.ne.jp", "ezweb.ne.jp"],
     signature: r"",
     rules: &[
-        Rule { id: "kddi:filtered", status: "", pattern: r"(?:^|\b550\s*)\s*:\s*user unknown", reason: Filtered },
+        Rule { id: "kddi:filtered", status: "", pattern: r"(?:^|\b550:?)\s*:\s*user unknown", reason: Filtered },
         Rule { id: "kddi:mailbox_full", status: "", pattern: r"mailbox is full|メールボックス(?:の容量)?が(?:いっぱい|一杯)", reason: MailboxFull },
         Rule { id: "kddi:suspended", status: "", pattern: r"suspended|利用停止", reason: Suspended },
     ],
@@ -30,6 +30,11 @@ mod tests {
             &super::KDDI,
             &[
                 ("5.0.0", "550 : User unknown", "kddi:filtered"),
+                (
+                    "5.0.0",
+                    "<a@ezweb.ne.jp>: 550: : User unknown",
+                    "kddi:filtered",
+                ),
                 (
                     "5.2.2",
                     "Could not be delivered to: <a@ezweb.ne.jp> As their mailbox is full.",

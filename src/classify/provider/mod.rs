@@ -21,6 +21,7 @@ mod docomo;
 mod facebook;
 mod gmx;
 mod godaddy;
+mod googlegroups;
 mod kddi;
 mod laposte;
 mod mailru;
@@ -75,6 +76,7 @@ pub static PROVIDERS: &[&Provider] = &[
     &docomo::DOCOMO,
     &facebook::FACEBOOK,
     &godaddy::GODADDY,
+    &googlegroups::GOOGLEGROUPS,
     &gmx::GMX,
     &kddi::KDDI,
     &laposte::LAPOSTE,
