@@ -9,12 +9,29 @@
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod activehunter;
+mod amavis;
+mod apachejames;
+mod courier;
+mod domino;
 mod dragonfly;
 mod exim;
+mod fml;
+mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
+mod messagingserver;
+mod notes;
+mod opensmtpd;
+mod postfix;
 mod qmail;
 mod sendmail;
 mod v5sendmail;
+mod x1;
 mod x2;
+mod x3;
+mod x5;
+mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 // Standards.
@@ -82,12 +99,29 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &activehunter::Activehunter,
+    &amavis::Amavis,
+    &apachejames::Apachejames,
+    &courier::Courier,
+    &domino::Domino,
+    &fml::Fml,
+    &mailfoundry::Mailfoundry,
+    &mailmarshal::Mailmarshal,
+    &messagingserver::Messagingserver,
+    &notes::Notes,
+    &postfix::Postfix,
     &dragonfly::Dragonfly,
     &exim::Exim,
     &qmail::Qmail,
+    &imailserver::Imailserver,
+    &opensmtpd::Opensmtpd,
     &v5sendmail::V5sendmail,
     &sendmail::Sendmail,
     &x2::X2,
+    &x1::X1,
+    &x3::X3,
+    &x5::X5,
+    &x6::X6,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     // Standards, last.

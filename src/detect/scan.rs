@@ -246,7 +246,7 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
                 // The MTA's own verdict: its status is the reporting
                 // MTA's mapping, left to the DSN part or the diagnostic.
                 (None, None) => {
-                    (line.to_string(), Some(c[1].to_string()), None)
+                    (rest.to_string(), Some(c[1].to_string()), None)
                 }
             };
             rows.push(Row {
@@ -271,8 +271,9 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
 /// matches a single text row). The text supplies the failed command, a
 /// missing reply code or remote MTA, a fuller diagnostic, and the status
 /// the remote server itself gave (it beats the reporting MTA's mapping).
-/// A DSN status that only says `X.0.0` gives way to a more specific code
-/// in the diagnostic. With no DSN rows the text rows are the result.
+/// A status leading the diagnostic (`552 5.2.2 ...`, the remote server's
+/// own) beats the DSN's; a DSN status that only says `X.0.0` gives way to
+/// a more specific code elsewhere in the diagnostic. With no DSN rows the text rows are the result.
 pub(crate) fn enrich(dsn: Vec<Row>, found: Vec<Row>) -> Vec<Row> {
     if dsn.is_empty() {
         return found;
@@ -302,7 +303,13 @@ pub(crate) fn enrich(dsn: Vec<Row>, found: Vec<Row>) -> Vec<Row> {
                 row.status = f.status.or(row.status);
                 row.reason = row.reason.or(f.reason);
             }
-            if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
+            if let Some(d) = &row.diagnostic
+                && let Some(lead) = REPLY_PREFIX.captures(d.trim_start())
+                && let Some(remote) = lead.get(2)
+            {
+                // "552 5.2.2 ...": the remote server's own status.
+                row.status = Some(remote.as_str().to_string());
+            } else if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
                 && s.ends_with(".0.0")
                 && let Some(better) = fields::status_in(d)
                 && better[..1] == s[..1]
