@@ -114,8 +114,12 @@ static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
 });
 
 fn host_matches(host: &str, suffix: &str) -> bool {
-    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    host == suffix || host.ends_with(&format!(".{suffix}"))
+    let host = host.trim().trim_end_matches('.').as_bytes();
+    let suffix = suffix.as_bytes();
+    host.len() >= suffix.len()
+        && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        && (host.len() == suffix.len()
+            || host[host.len() - suffix.len() - 1] == b'.')
 }
 
 /// The provider that received the message: by remote MTA host, then by the
