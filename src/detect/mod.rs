@@ -11,6 +11,22 @@
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
+mod barracuda;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmx;
+mod kddi;
+mod mailru;
+mod mcafee;
+mod mfilter;
+mod mimecast;
+mod mxlogic;
+mod scan;
+mod surfcontrol;
+mod trendmicro;
+mod verizon;
+mod yandex;
 // Standards.
 mod arf;
 mod rfc3464;
@@ -76,6 +92,21 @@ pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
+    &barracuda::Barracuda,
+    &biglobe::Biglobe,
+    &einsundeins::Einsundeins,
+    &ezweb::Ezweb,
+    &gmx::Gmx,
+    &kddi::Kddi,
+    &mailru::Mailru,
+    &mcafee::Mcafee,
+    &mfilter::Mfilter,
+    &mimecast::Mimecast,
+    &mxlogic::Mxlogic,
+    &surfcontrol::Surfcontrol,
+    &trendmicro::Trendmicro,
+    &verizon::Verizon,
+    &yandex::Yandex,
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
