@@ -31,12 +31,9 @@ impl Detector for Barracuda {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let header = mail
-            .msg
-            .headers_raw()
-            .any(|(n, _)| n.to_ascii_lowercase().starts_with("x-barracuda"));
-        header
-            || phrase_reason(&mail.subject, PHRASES).is_some()
+        // X-Barracuda-* headers are stamped on all mail the gateway passes;
+        // only its notification wording identifies its own reports.
+        phrase_reason(&mail.subject, PHRASES).is_some()
             || phrase_reason(&mail.text, PHRASES).is_some()
     }
 

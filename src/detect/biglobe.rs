@@ -3,7 +3,10 @@
 //! "----- Non-delivered information -----" and one sentence that names the
 //! reason. No codes.
 
-use super::scan::{address_blocks, from_domain_in, phrase_reason, section};
+use super::scan::{
+    address_blocks, from_daemon, from_domain_in, merge_with_dsn,
+    phrase_reason, section,
+};
 use super::{Detector, Row};
 use crate::classify::Reason;
 use crate::parse::Mail;
@@ -30,7 +33,8 @@ impl Detector for Biglobe {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["biglobe.ne.jp"])
+        from_daemon(&mail.from)
+            && from_domain_in(&mail.from, &["biglobe.ne.jp"])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -39,17 +43,16 @@ impl Detector for Biglobe {
             .map(unfold)
             .filter(|i| !i.is_empty());
         let reason = info.as_deref().and_then(|i| phrase_reason(i, PHRASES));
-        Some(
-            address_blocks(list, &[])
-                .into_iter()
-                .map(|b| Row {
-                    recipient: Some(b.recipient),
-                    diagnostic: info.clone(),
-                    reason,
-                    ..Row::default()
-                })
-                .collect(),
-        )
+        let rows = address_blocks(list, &[])
+            .into_iter()
+            .map(|b| Row {
+                recipient: Some(b.recipient),
+                diagnostic: info.clone(),
+                reason,
+                ..Row::default()
+            })
+            .collect();
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }
 

@@ -7,7 +7,8 @@
 //! postmaster.1and1.com.
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, phrase_reason, section,
+    address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
+    phrase_reason, section,
 };
 use super::{Detector, Row};
 use crate::classify::Reason;
@@ -56,7 +57,7 @@ pub(super) fn decode_platform(mail: &Mail<'_>) -> Option<Vec<Row>> {
             }
         })
         .collect();
-    Some(rows)
+    Some(merge_with_dsn(mail.dsn_rows(), rows))
 }
 
 impl Detector for Einsundeins {
@@ -65,10 +66,11 @@ impl Detector for Einsundeins {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(
-            &mail.from,
-            &["kundenserver.de", "1and1.com", "ionos.com"],
-        ) || mail.text.contains("postmaster.1and1.com")
+        from_daemon(&mail.from)
+            && (from_domain_in(
+                &mail.from,
+                &["kundenserver.de", "1and1.com", "ionos.com"],
+            ) || mail.text.contains("postmaster.1and1.com"))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -6,7 +6,8 @@
 //! own: the English and Japanese sentences name the reason.
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, header_contains, phrase_reason,
+    address_blocks, block_row, from_daemon, from_domain_in, header_contains,
+    merge_with_dsn, phrase_reason,
 };
 use super::{Detector, Row};
 use crate::classify::Reason;
@@ -51,8 +52,9 @@ impl Detector for Ezweb {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["ezweb.ne.jp"])
-            || header_contains(mail, "Received", "(ezweb mail)")
+        from_daemon(&mail.from)
+            && (from_domain_in(&mail.from, &["ezweb.ne.jp"])
+                || header_contains(mail, "Received", "(ezweb mail)"))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -72,19 +74,18 @@ impl Detector for Ezweb {
         let message = message.join(" ");
         let reason = phrase_reason(&message, ENGLISH)
             .or_else(|| phrase_reason(&message, JAPANESE));
-        Some(
-            blocks
-                .iter()
-                .map(|b| {
-                    let mut row = block_row(b);
-                    if row.diagnostic.is_none() && !message.is_empty() {
-                        row.diagnostic = Some(message.clone());
-                    }
-                    row.reason = reason;
-                    row
-                })
-                .collect(),
-        )
+        let rows = blocks
+            .iter()
+            .map(|b| {
+                let mut row = block_row(b);
+                if row.diagnostic.is_none() && !message.is_empty() {
+                    row.diagnostic = Some(message.clone());
+                }
+                row.reason = reason;
+                row
+            })
+            .collect();
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }
 

@@ -5,7 +5,7 @@
 //! RCPT command:", "host: <mx>" and the remote reply.
 
 use super::einsundeins::decode_platform;
-use super::scan::from_domain_in;
+use super::scan::{from_daemon, from_domain_in};
 use super::{Detector, Row};
 use crate::parse::Mail;
 
@@ -18,12 +18,13 @@ impl Detector for Gmx {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["gmx.com", "gmx.net", "gmx.de"])
-            || mail
-                .msg
-                .headers_raw()
-                .any(|(n, _)| n.to_ascii_lowercase().starts_with("x-gmx-"))
-                && mail.from.starts_with("mailer-daemon@")
+        let gmx_header = mail
+            .msg
+            .headers_raw()
+            .any(|(n, _)| n.to_ascii_lowercase().starts_with("x-gmx-"));
+        from_daemon(&mail.from)
+            && (from_domain_in(&mail.from, &["gmx.com", "gmx.net", "gmx.de"])
+                || gmx_header)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

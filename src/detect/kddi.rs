@@ -4,7 +4,8 @@
 //! reason.
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, header_contains, phrase_reason,
+    address_blocks, block_row, from_domain_in, header_contains,
+    merge_with_dsn, phrase_reason,
 };
 use super::{Detector, Row};
 use crate::classify::Reason;
@@ -45,7 +46,7 @@ impl Detector for Kddi {
                 ..block_row(b)
             })
             .collect();
-        Some(rows)
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }
 

@@ -5,7 +5,8 @@
 //! mail server after RCPT TO:<..>: host H [ip]: reply".
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, phrase_reason, section,
+    address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
+    phrase_reason, section,
 };
 use super::{Detector, Row};
 use crate::classify::Reason;
@@ -38,8 +39,7 @@ impl Detector for Mailru {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["mail.ru"])
-            && mail.from.starts_with("mailer-daemon@")
+        from_daemon(&mail.from) && from_domain_in(&mail.from, &["mail.ru"])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -48,21 +48,20 @@ impl Detector for Mailru {
             .filter_map(|s| section(&mail.text, &[s], ENDS))
             .map(|list| address_blocks(list, &[]))
             .find(|b| !b.is_empty())?;
-        Some(
-            blocks
-                .iter()
-                .map(|b| {
-                    let row = block_row(b);
-                    Row {
-                        reason: row
-                            .diagnostic
-                            .as_deref()
-                            .and_then(|d| phrase_reason(d, PHRASES)),
-                        ..row
-                    }
-                })
-                .collect(),
-        )
+        let rows = blocks
+            .iter()
+            .map(|b| {
+                let row = block_row(b);
+                Row {
+                    reason: row
+                        .diagnostic
+                        .as_deref()
+                        .and_then(|d| phrase_reason(d, PHRASES)),
+                    ..row
+                }
+            })
+            .collect();
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }
 

@@ -24,19 +24,18 @@ impl Detector for Mcafee {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let text: Vec<Row> = section(&mail.text, &[RECIPIENTS], &["---"])
-            .map(|list| {
-                address_blocks(list, &[])
-                    .into_iter()
-                    .map(|mut b| {
-                        for l in &mut b.lines {
-                            *l = l.trim_matches(['(', ')']).to_string();
-                        }
-                        block_row(&b)
-                    })
-                    .collect()
+        // The appliance stamps X-NAI-Header on all mail it passes: only its
+        // own report text makes the message a McAfee report.
+        let list = section(&mail.text, &[RECIPIENTS], &["---"])?;
+        let text = address_blocks(list, &[])
+            .into_iter()
+            .map(|mut b| {
+                for l in &mut b.lines {
+                    *l = l.trim_matches(['(', ')']).to_string();
+                }
+                block_row(&b)
             })
-            .unwrap_or_default();
+            .collect();
         Some(merge_with_dsn(mail.dsn_rows(), text))
     }
 }

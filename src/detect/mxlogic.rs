@@ -5,7 +5,8 @@
 //! the `mxl_mta` Received stamp.
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, header_contains, section,
+    address_blocks, block_row, from_domain_in, header_contains,
+    merge_with_dsn, section,
 };
 use super::{Detector, Row};
 use crate::parse::Mail;
@@ -32,6 +33,7 @@ impl Detector for Mxlogic {
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let list = section(&mail.text, STARTS, ENDS)?;
-        Some(address_blocks(list, &[]).iter().map(block_row).collect())
+        let rows = address_blocks(list, &[]).iter().map(block_row).collect();
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }

@@ -250,6 +250,16 @@ pub(crate) fn from_domain_in(from: &str, domains: &[&str]) -> bool {
     })
 }
 
+/// True when the sender is a mail system account (`mailer-daemon`,
+/// `postmaster`, `post_master`), not a person: a person's mail from a
+/// provider domain must never be read as that provider's report.
+pub(crate) fn from_daemon(from: &str) -> bool {
+    let local = from.split('@').next().unwrap_or("");
+    ["mailer-daemon", "postmaster", "post_master"]
+        .iter()
+        .any(|d| local.eq_ignore_ascii_case(d))
+}
+
 /// True when some outer header `name` (any occurrence) contains `needle`
 /// (case-insensitive; `needle` lower-case).
 pub(crate) fn header_contains(

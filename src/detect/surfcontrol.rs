@@ -41,31 +41,24 @@ impl Detector for Surfcontrol {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let text = section(&mail.text, &[TRANSCRIPT], &[END])
-            .map(|t| {
-                address_blocks(t, &[LABEL])
-                    .into_iter()
-                    .map(|b| {
-                        let hit = b
-                            .lines
-                            .iter()
-                            .find_map(|l| HOST_REPLY.captures(l));
-                        let said =
-                            hit.as_ref().map(|c| c[2].trim().to_string());
-                        Row {
-                            recipient: Some(b.recipient.clone()),
-                            remote_mta: hit.as_ref().map(|c| c[1].to_string()),
-                            status: said.as_deref().and_then(status_in),
-                            reply_code: said
-                                .as_deref()
-                                .and_then(reply_code_in),
-                            diagnostic: said.or_else(|| Some(b.text())),
-                            ..Row::default()
-                        }
-                    })
-                    .collect()
+        // X-SEF-* headers are stamped on all mail the filter passes: only
+        // its transcript makes the message a SurfControl report.
+        let transcript = section(&mail.text, &[TRANSCRIPT], &[END])?;
+        let text: Vec<Row> = address_blocks(transcript, &[LABEL])
+            .into_iter()
+            .map(|b| {
+                let hit = b.lines.iter().find_map(|l| HOST_REPLY.captures(l));
+                let said = hit.as_ref().map(|c| c[2].trim().to_string());
+                Row {
+                    recipient: Some(b.recipient.clone()),
+                    remote_mta: hit.as_ref().map(|c| c[1].to_string()),
+                    status: said.as_deref().and_then(status_in),
+                    reply_code: said.as_deref().and_then(reply_code_in),
+                    diagnostic: said.or_else(|| Some(b.text())),
+                    ..Row::default()
+                }
             })
-            .unwrap_or_default();
+            .collect();
         Some(merge_with_dsn(mail.dsn_rows(), text))
     }
 }

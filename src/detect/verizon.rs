@@ -2,7 +2,10 @@
 //! `vzwpix.com`): "Error: Invalid user address", "Error message below:" and
 //! the remote reply, then "Message details:" with `RCPT TO: <addr>`.
 
-use super::scan::{from_domain_in, phrase_reason, section, text_with};
+use super::scan::{
+    from_daemon, from_domain_in, merge_with_dsn, phrase_reason, section,
+    text_with,
+};
 use super::{Detector, Row};
 use crate::classify::Reason;
 use crate::parse::Mail;
@@ -24,7 +27,8 @@ impl Detector for Verizon {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["vtext.com", "vzwpix.com"])
+        from_daemon(&mail.from)
+            && from_domain_in(&mail.from, &["vtext.com", "vzwpix.com"])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -45,7 +49,7 @@ impl Detector for Verizon {
                 ..Row::default()
             })
             .collect();
-        Some(rows)
+        Some(merge_with_dsn(mail.dsn_rows(), rows))
     }
 }
 

@@ -4,7 +4,8 @@
 //! Diagnostic-Code type is `X-Yandex`.
 
 use super::scan::{
-    address_blocks, block_row, from_domain_in, merge_with_dsn, section,
+    address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
+    section,
 };
 use super::{Detector, Row};
 use crate::parse::Mail;
@@ -23,8 +24,11 @@ impl Detector for Yandex {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        from_domain_in(&mail.from, &["yandex.ru", "yandex.net", "yandex.com"])
-            && mail.from.starts_with("mailer-daemon@")
+        from_daemon(&mail.from)
+            && from_domain_in(
+                &mail.from,
+                &["yandex.ru", "yandex.net", "yandex.com"],
+            )
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
