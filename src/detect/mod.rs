@@ -17,6 +17,21 @@ mod v5sendmail;
 mod x2;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
+mod barracuda;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmx;
+mod kddi;
+mod mailru;
+mod mcafee;
+mod mfilter;
+mod mimecast;
+mod mxlogic;
+mod surfcontrol;
+mod trendmicro;
+mod verizon;
+mod yandex;
 // Standards.
 mod arf;
 mod rfc3464;
@@ -83,6 +98,11 @@ pub trait Detector: Sync {
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
     &dragonfly::Dragonfly,
+    // Mail.Ru sends Exim's report under its own preface: its detector,
+    // identified by Mail.Ru's mail-system sender, goes before the generic
+    // Exim one (specific before generic; it falls through when it reads
+    // nothing).
+    &mailru::Mailru,
     &exim::Exim,
     &qmail::Qmail,
     &v5sendmail::V5sendmail,
@@ -90,6 +110,20 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &x2::X2,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
+    &barracuda::Barracuda,
+    &biglobe::Biglobe,
+    &einsundeins::Einsundeins,
+    &ezweb::Ezweb,
+    &gmx::Gmx,
+    &kddi::Kddi,
+    &mcafee::Mcafee,
+    &mfilter::Mfilter,
+    &mimecast::Mimecast,
+    &mxlogic::Mxlogic,
+    &surfcontrol::Surfcontrol,
+    &trendmicro::Trendmicro,
+    &verizon::Verizon,
+    &yandex::Yandex,
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
