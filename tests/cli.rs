@@ -108,6 +108,8 @@ fn csv_has_a_header_and_one_row_per_record() {
     assert_eq!(rows.len(), 4);
     assert_eq!(&rows[3][col("recipient")], "mallory@example.net");
     assert_eq!(&rows[3][col("type")], "complaint");
+    assert_eq!(&rows[3][col("feedback_type")], "abuse");
+    assert_eq!(&rows[2][col("will_retry_until")], "2024-03-09T10:14:58Z");
     assert_eq!(&rows[0][col("class")], "10");
     assert_eq!(&rows[0][col("class_name")], "Invalid Recipient");
 }

@@ -39,16 +39,20 @@ impl Detector for Barracuda {
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let said = format!("{}\n{}", mail.subject, mail.text);
         let reason = lookup(&said, PHRASES);
+        let dsn = mail.dsn_rows();
+        // The notice is the gateway's own wording, not a server reply: the
+        // DSN's Diagnostic-Code, when there is one, stays the diagnostic.
         let text = address_blocks(&mail.text, &[LABEL])
             .into_iter()
             .map(|b| Row {
                 recipient: Some(b.head.clone()),
-                diagnostic: Some(b.body_text()).filter(|d| !d.is_empty()),
+                diagnostic: Some(b.body_text())
+                    .filter(|d| dsn.is_empty() && !d.is_empty()),
                 reason,
                 ..Row::default()
             })
             .collect();
-        let mut rows = merge_with_dsn(mail.dsn_rows(), text);
+        let mut rows = merge_with_dsn(dsn, text);
         for r in &mut rows {
             r.reason = r.reason.or(reason);
         }

@@ -9,12 +9,29 @@
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod activehunter;
+mod amavis;
+mod apachejames;
+mod courier;
+mod domino;
 mod dragonfly;
 mod exim;
+mod fml;
+mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
+mod messagingserver;
+mod notes;
+mod opensmtpd;
+mod postfix;
 mod qmail;
 mod sendmail;
 mod v5sendmail;
+mod x1;
 mod x2;
+mod x3;
+mod x5;
+mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 mod barracuda;
@@ -96,18 +113,38 @@ pub trait Detector: Sync {
 /// Every detector, in the order they are tried: MTA-specific formats first,
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
-    // Classic MTAs.
-    &dragonfly::Dragonfly,
-    // Mail.Ru sends Exim's report under its own preface: its detector,
-    // identified by Mail.Ru's mail-system sender, goes before the generic
-    // Exim one (specific before generic; it falls through when it reads
-    // nothing).
+    // Providers that send a classic MTA's report under their own template
+    // (Mail.Ru: Exim, Yandex: Postfix, Verizon: Apache James), identified
+    // by their own mail-system sender: before the generic detector of the
+    // MTA they run (specific before generic; each falls through when it
+    // reads nothing).
     &mailru::Mailru,
+    &verizon::Verizon,
+    &yandex::Yandex,
+    // Classic MTAs.
+    &activehunter::Activehunter,
+    &amavis::Amavis,
+    &apachejames::Apachejames,
+    &courier::Courier,
+    &domino::Domino,
+    &fml::Fml,
+    &mailfoundry::Mailfoundry,
+    &mailmarshal::Mailmarshal,
+    &messagingserver::Messagingserver,
+    &notes::Notes,
+    &postfix::Postfix,
+    &dragonfly::Dragonfly,
     &exim::Exim,
     &qmail::Qmail,
+    &imailserver::Imailserver,
+    &opensmtpd::Opensmtpd,
     &v5sendmail::V5sendmail,
     &sendmail::Sendmail,
     &x2::X2,
+    &x1::X1,
+    &x3::X3,
+    &x5::X5,
+    &x6::X6,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     &barracuda::Barracuda,
@@ -122,8 +159,6 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &mxlogic::Mxlogic,
     &surfcontrol::Surfcontrol,
     &trendmicro::Trendmicro,
-    &verizon::Verizon,
-    &yandex::Yandex,
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,

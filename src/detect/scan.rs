@@ -339,7 +339,7 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
                 // The MTA's own verdict: its status is the reporting
                 // MTA's mapping, left to the DSN part or the diagnostic.
                 (None, None) => {
-                    (line.to_string(), Some(c[1].to_string()), None)
+                    (rest.to_string(), Some(c[1].to_string()), None)
                 }
             };
             rows.push(Row {
@@ -420,10 +420,11 @@ pub(crate) fn block_row(
 /// delivery-status part. A text row matches a DSN row about the same
 /// recipient (case-insensitive; a single text row matches a single DSN
 /// row). The DSN row takes from it a missing recipient, command, remote
-/// MTA, diagnostic, reply code or reason, and the status the remote server
-/// itself gave (it beats the reporting MTA's mapping). A DSN
-/// status that only says `X.0.0` gives way to a more specific code in the
-/// diagnostic. Text rows that match no DSN row are added; with no DSN rows
+/// MTA, reply code or reason, a fuller diagnostic, and the status the
+/// remote server itself gave (it beats the reporting MTA's mapping). A status leading
+/// the diagnostic (`552 5.2.2 ...`, the remote server's own) beats the
+/// DSN's; a DSN status that only says `X.0.0` gives way to a more specific
+/// code elsewhere in the diagnostic. Text rows that match no DSN row are added; with no DSN rows
 /// the text rows are the result.
 pub(crate) fn merge_with_dsn(dsn: Vec<Row>, text: Vec<Row>) -> Vec<Row> {
     if dsn.is_empty() {
@@ -445,12 +446,25 @@ pub(crate) fn merge_with_dsn(dsn: Vec<Row>, text: Vec<Row>) -> Vec<Row> {
                 row.recipient = row.recipient.or(f.recipient);
                 row.command = row.command.or(f.command);
                 row.remote_mta = row.remote_mta.or(f.remote_mta);
-                row.diagnostic = row.diagnostic.or(f.diagnostic);
+                let fuller = match (&row.diagnostic, &f.diagnostic) {
+                    (None, Some(_)) => true,
+                    (Some(d), Some(t)) => t.len() > d.len(),
+                    _ => false,
+                };
+                if fuller {
+                    row.diagnostic = f.diagnostic;
+                }
                 row.reply_code = row.reply_code.or(f.reply_code);
                 row.status = f.status.or(row.status);
                 row.reason = row.reason.or(f.reason);
             }
-            if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
+            if let Some(d) = &row.diagnostic
+                && let Some(lead) = REPLY_PREFIX.captures(d.trim_start())
+                && let Some(remote) = lead.get(2)
+            {
+                // "552 5.2.2 ...": the remote server's own status.
+                row.status = Some(remote.as_str().to_string());
+            } else if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
                 && s.ends_with(".0.0")
                 && let Some(better) = status_in(d)
                 && better[..1] == s[..1]

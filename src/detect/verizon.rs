@@ -1,14 +1,13 @@
 //! Verizon Wireless SMS/MMS gateways (`post_master@vtext.com`,
 //! `vzwpix.com`): "Error: Invalid user address", "Error message below:" and
-//! the remote reply, then "Message details:" with `RCPT TO: <addr>`.
+//! the remote reply, then "Message details:" with `RCPT TO: <addr>`: the
+//! Apache James report, read by [`super::apachejames`].
 
-use super::scan::{
-    from_daemon, from_domain_in, lookup, merge_with_dsn, section, text_with,
-};
+use super::apachejames::{self, Apachejames};
+use super::scan::{from_daemon, from_domain_in, lookup, merge_with_dsn};
 use super::{Detector, Row};
 use crate::classify::Reason;
 use crate::parse::Mail;
-use crate::parse::fields::{address_in, unfold};
 
 /// The Verizon detector.
 pub struct Verizon;
@@ -31,22 +30,13 @@ impl Detector for Verizon {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let text = text_with(mail, "error message below:");
-        let said =
-            section(&text, &["error message below:"], &["message details:"])
-                .map(unfold)
-                .filter(|s| !s.is_empty());
-        let reason = lookup(&text, PHRASES);
-        let rows = text
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("RCPT TO:"))
-            .filter_map(address_in)
-            .map(|r| Row {
-                recipient: Some(r),
-                diagnostic: said.clone(),
-                reason,
-                ..Row::default()
-            })
+        // The gateways run Apache James: its report, with the gateway's
+        // headline as the reason.
+        let reason = lookup(&apachejames::body(mail), PHRASES);
+        let rows = Apachejames
+            .decode(mail)?
+            .into_iter()
+            .map(|r| Row { reason, ..r })
             .collect();
         Some(merge_with_dsn(mail.dsn_rows(), rows))
     }

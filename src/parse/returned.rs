@@ -99,6 +99,13 @@ static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:return-path|received|message-id|from|to|subject|date|mime-version|x-[a-z0-9-]+|content-type|reply-to|sender|cc|list-id|delivered-to|dkim-signature|authentication-results):").unwrap()
 });
 
+/// Where a copy of the original message announced by a marker line starts
+/// in a plain-text body (the start of the marker line), if anywhere: the
+/// report's own text ends there.
+pub fn inline_start(text: &str) -> Option<usize> {
+    INLINE_MARKER.find(text).map(|m| m.start())
+}
+
 /// Finds a copy of the original header section inside a plain-text body:
 /// after a marker line such as "Below this line is a copy of the message",
 /// the first run of header lines that names a Message-ID, From, To or
