@@ -2,5 +2,6 @@
 
 mod cli;
 mod corpus;
+mod gateways;
 mod samples;
 mod util;
