@@ -18,8 +18,10 @@ pub mod classify;
 pub mod detect;
 pub mod error;
 pub mod input;
+pub mod ledger;
 pub mod model;
 pub mod parse;
+pub mod sweep;
 pub mod time;
 
 pub use error::{InputError, ParseError};

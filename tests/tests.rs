@@ -1,4 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod dovecot;
+mod imap;
 mod samples;
 mod util;

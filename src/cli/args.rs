@@ -21,4 +21,7 @@ pub enum Command {
     /// Parse saved bounce mail (.eml files, directories, Maildirs, mbox
     /// archives, `-` for stdin) and print one record per recipient.
     Parse(cmd::parse::ParseArgs),
+    /// Sweep IMAP bounce mailboxes into the ledger (for cron): fetch new
+    /// mail, record it, move it; quarantine what is not a bounce.
+    Sweep(Box<cmd::sweep::SweepArgs>),
 }

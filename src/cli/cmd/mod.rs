@@ -1,6 +1,7 @@
 //! Subcommands, one file each, and the dispatcher.
 
 pub mod parse;
+pub mod sweep;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub struct Exit {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(a) => parse::run(a),
+        Command::Sweep(a) => sweep::run(*a),
     }
 }
 
