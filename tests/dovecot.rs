@@ -137,6 +137,32 @@ impl Dovecot {
             .sum()
     }
 
+    /// Appends settings to the server's configuration and reloads it
+    /// (SIGHUP; the listeners stay up).
+    pub fn reconfigure(&self, extra: &str) {
+        use std::io::Write;
+        let conf = self.dir.path().join("dovecot.conf");
+        let mut f =
+            std::fs::OpenOptions::new().append(true).open(&conf).unwrap();
+        writeln!(f, "{extra}").unwrap();
+        let reloads = || self.log().matches("reloading configuration").count();
+        let before = reloads();
+        let pid = std::fs::read_to_string(self.dir.path().join("dovecot.pid"))
+            .unwrap();
+        let ok =
+            Command::new("kill").args(["-HUP", pid.trim()]).status().unwrap();
+        assert!(ok.success(), "SIGHUP to dovecot");
+        for _ in 0..100 {
+            if reloads() > before {
+                // The new config applies to processes started after this.
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("dovecot did not reload: {}", self.log());
+    }
+
     /// The server log.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log/dovecot.log"))

@@ -394,3 +394,30 @@ fn huge_messages_are_read_up_to_the_cap() {
     assert!(stderr(&out).contains("1 read only up to the size cap"));
     assert_eq!(d.count("Processed"), 2);
 }
+
+#[test]
+fn without_the_move_extension_copy_and_expunge_do_it_and_delete_works() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    // Advertise no MOVE (the post-login capability list is replaced).
+    d.reconfigure(
+        "protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS\n}",
+    );
+    d.deliver("INBOX", (0..40).map(|i| dovecot::bounce(i, 0)));
+    d.deliver("INBOX", [dovecot::not_a_bounce(2)]);
+    let out = run(sweep(&d, &db).args(["--limit", "30"]));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summary(&out), [30, 30, 30, 30, 0, 0]);
+    assert_eq!(d.count("Processed"), 30);
+    assert_eq!(d.count("INBOX"), 11);
+    // COPY + STORE \\Deleted + UID EXPUNGE, as Dovecot's session log counts.
+    assert!(d.log().contains("deleted=30 expunged=30"), "{}", d.log());
+
+    let out = run(sweep(&d, &db).args(["--after", "delete"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(summary(&out), [11, 10, 10, 10, 0, 1]);
+    assert_eq!(d.count("INBOX"), 0);
+    assert_eq!(d.count("Processed"), 30, "deleted, not moved");
+    assert_eq!(d.count("Quarantine"), 1, "quarantine is never deleted");
+}
