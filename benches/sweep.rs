@@ -117,6 +117,7 @@ fn main() {
         let tmp = tempfile::tempdir().expect("temp dir");
         let opts = Options {
             db: tmp.path().join("bench.db"),
+            ledger: Default::default(),
             dry_run: false,
             limit: None,
         };

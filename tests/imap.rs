@@ -126,6 +126,28 @@ fn full_sweep_records_everything_and_a_second_sweep_nothing_new() {
     assert_eq!(d.count("Processed"), 300);
     assert_eq!(d.count("Quarantine"), 3);
     assert_eq!(checkpoint(&db, "INBOX").1, 303);
+    // The ledger holds each recipient's event as parsed, from its message.
+    let ledger = Ledger::open(&db).unwrap();
+    for i in [0, 1, 3, 299] {
+        let h =
+            ledger.status(&format!("user{i}@example.org")).unwrap().history;
+        assert_eq!(h.len(), 1, "user{i}: {h:?}");
+        let (kind, status) = match dovecot::kind_of(i) {
+            Kind::UserUnknown => ("bounce", "5.1.1"),
+            Kind::MailboxFull => ("bounce", "5.2.2"),
+            Kind::Delayed => ("delay", "4.4.1"),
+        };
+        assert_eq!(
+            (h[0].kind.as_str(), h[0].status.as_deref()),
+            (kind, Some(status))
+        );
+        assert!(
+            h[0].source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("imap:test/INBOX/"))
+        );
+    }
+    drop(ledger);
 
     let out = run(&mut sweep(&d, &db));
     assert_eq!(out.status.code(), Some(0));
@@ -138,6 +160,14 @@ fn full_sweep_records_everything_and_a_second_sweep_nothing_new() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(summary(&out), [2, 2, 2, 1, 1, 0]);
     assert_eq!(d.count("Processed"), 302);
+    // The late report carries the time of its event, not of the sweep.
+    let h = Ledger::open(&db)
+        .unwrap()
+        .status("user1000@example.org")
+        .unwrap()
+        .history;
+    assert_eq!(h.len(), 1);
+    assert!(h[0].event_time.starts_with("2025-11-14T"), "{h:?}");
     assert_eq!(checkpoint(&db, "INBOX").1, 305);
 }
 

@@ -24,4 +24,19 @@ pub enum Command {
     /// Sweep IMAP bounce mailboxes into the ledger (for cron): fetch new
     /// mail, record it, move it; quarantine what is not a bounce.
     Sweep(Box<cmd::sweep::SweepArgs>),
+    /// Parse bounce mail (or read webhook events) and record the results
+    /// in the ledger.
+    Ingest(cmd::ingest::IngestArgs),
+    /// Record what was sent (CSV: message_id,recipient,campaign_id,sent_at).
+    ImportSends(cmd::import_sends::ImportSendsArgs),
+    /// Write the suppression list (own CSV/JSON or a sending platform's
+    /// import layout).
+    Export(cmd::export::ExportArgs),
+    /// Show an address's state, why it is suppressed, and its history.
+    Status(cmd::status::StatusArgs),
+    /// Lift an address's suppression, keeping an audit event.
+    Unsuppress(cmd::unsuppress::UnsuppressArgs),
+    /// Bounce, complaint and retry statistics rated against health
+    /// thresholds.
+    Stats(cmd::stats::StatsArgs),
 }

@@ -26,7 +26,9 @@ pub mod lock;
 use std::path::PathBuf;
 
 use crate::input::for_each_parallel;
-use crate::ledger::{Checkpoint, IngestItem, Ledger, LedgerError};
+use crate::ledger::{
+    Checkpoint, IngestItem, Ledger, LedgerError, LedgerOptions,
+};
 use crate::parse::{Parser, Report};
 use config::{AccountSettings, After};
 use connect::Session;
@@ -152,6 +154,8 @@ fn imap_err(
 pub struct Options {
     /// The ledger file.
     pub db: PathBuf,
+    /// How to open it (busy timeout, size cap).
+    pub ledger: LedgerOptions,
     /// Fetch and parse, but write nothing and move nothing.
     pub dry_run: bool,
     /// Handle at most this many messages in this run.
@@ -229,11 +233,14 @@ pub fn sweep(
     observer: &mut dyn Observer,
 ) -> Result<Summary, SweepError> {
     let _lock = lock::acquire(&opts.db, &account.name)?;
-    // A dry run writes nothing, so it does not create a missing ledger.
-    let ledger = if opts.dry_run && !opts.db.exists() {
-        None
-    } else {
-        Some(Ledger::open(&opts.db)?)
+    // A dry run only reads the checkpoints, and creates no ledger.
+    let ledger = match opts.dry_run {
+        false => Some(Ledger::open_with(&opts.db, &opts.ledger)?),
+        true if opts.db.exists() => Some(Ledger::open_with(
+            &opts.db,
+            &LedgerOptions { read_only: true, ..opts.ledger.clone() },
+        )?),
+        true => None,
     };
     let credential = account.secret.read()?;
     let mut session = connect::open(account, &credential)?;

@@ -11,9 +11,11 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use rebound::ledger::LedgerOptions;
 use rebound::sweep::config::{After, TlsMode};
 use rebound::sweep::{
     self, AccountConfig, Config, ErrorKind, Observer, Options, Outcome,
@@ -118,6 +120,13 @@ pub struct SweepArgs {
     /// parts come first) [default: 2097152].
     #[arg(long, value_name = "BYTES", env = "REBOUND_MAX_MESSAGE_SIZE")]
     pub max_message_size: Option<u32>,
+    /// How long to wait for another process holding the ledger, in
+    /// milliseconds.
+    #[arg(long, env = "REBOUND_BUSY_TIMEOUT", default_value_t = 5000)]
+    pub busy_timeout: u64,
+    /// Refuse to grow the ledger file beyond this many bytes.
+    #[arg(long, env = "REBOUND_DB_MAX_SIZE")]
+    pub db_max_size: Option<u64>,
     /// Fetch and parse, print what would happen; write and move nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -217,7 +226,12 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         a.db.clone()
             .or(config.db.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
-    let opts = Options { db, dry_run: a.dry_run, limit: a.limit };
+    let ledger = LedgerOptions {
+        busy_timeout: Duration::from_millis(a.busy_timeout),
+        max_size: a.db_max_size,
+        read_only: false,
+    };
+    let opts = Options { db, ledger, dry_run: a.dry_run, limit: a.limit };
     let mut observer = Progress {
         tty: std::io::stderr().is_terminal(),
         bar: None,
