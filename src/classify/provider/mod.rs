@@ -33,7 +33,7 @@ mod zoho;
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 use super::reason::Reason;
 
@@ -95,7 +95,8 @@ pub static PROVIDERS: &[&Provider] = &[
 ];
 
 struct Compiled {
-    rules: RegexSet,
+    /// One regex per rule, tried in order (see `text::COMPILED`).
+    rules: Vec<regex::bytes::Regex>,
     signature: Option<Regex>,
 }
 
@@ -103,10 +104,7 @@ static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
     PROVIDERS
         .iter()
         .map(|p| Compiled {
-            rules: RegexSetBuilder::new(p.rules.iter().map(|r| r.pattern))
-                .case_insensitive(true)
-                .build()
-                .expect("provider rules compile"),
+            rules: super::text::compile(p.rules.iter().map(|r| r.pattern)),
             signature: (!p.signature.is_empty()).then(|| {
                 Regex::new(&format!("(?i){}", p.signature))
                     .expect("signature compiles")
@@ -156,17 +154,17 @@ pub fn lookup(
     status: Option<&str>,
     diagnostic: &str,
 ) -> Option<(Reason, &'static str)> {
-    let p = PROVIDERS[i];
-    COMPILED[i]
+    let d = diagnostic.as_bytes();
+    PROVIDERS[i]
         .rules
-        .matches(diagnostic)
         .iter()
-        .map(|k| &p.rules[k])
-        .find(|r| {
-            r.status.is_empty()
-                || status.is_some_and(|s| s.starts_with(r.status))
+        .zip(&COMPILED[i].rules)
+        .find(|(r, re)| {
+            (r.status.is_empty()
+                || status.is_some_and(|s| s.starts_with(r.status)))
+                && re.is_match(d)
         })
-        .map(|r| (r.reason, r.id))
+        .map(|(r, _)| (r.reason, r.id))
 }
 
 /// Test helper for the provider files: the provider is identified by its
