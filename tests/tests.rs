@@ -2,6 +2,8 @@
 
 mod cli;
 mod corpus;
+mod dovecot;
 mod gateways;
+mod imap;
 mod samples;
 mod util;
