@@ -24,12 +24,21 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     // cPanel's Exim text for an address no router accepts; it names block
     // lists only as a possibility.
     ("text:unrouteable", HostUnknown, r"the account or domain may not exist"),
+    // Lotus Domino / Notes name an unknown recipient by the directory it is
+    // missing from ("User x not listed in Domino Directory", "not listed in
+    // public Name & Address Book"); the block-list row below would read
+    // "listed in" as a listing.
+    ("text:not_in_directory", UserUnknown, r"not listed in (?:the )?(?:public |local )?(?:domino directory|name (?:&|and) address book|directory)"),
     // Block lists and reputation: the sender must act.
     ("text:blocklist", Blocklisted, r"black ?list|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracudacentral|sorbs|listed (?:on|in|at|by)|on (?:our|a|the) (?:block|black) ?list|\bbl23\b|s3150|liste noire|lista negra|schwarze(?:n)? liste|черн(?:ый|ом) спис"),
     ("text:reputation", BadReputation, r"reputation|\btss0[49]\b|user complaints|sender score|poor email|low quality|too many (?:unwanted|complaints)"),
     ("text:ptr", RequirePtr, r"reverse (?:dns|lookup|hostname)|\bptr\b|rdns|no (?:valid )?hostname|ip name lookup failed|cannot find your hostname|doesn't have a (?:valid )?(?:reverse|hostname)|client host rejected: cannot find your|mismatches client ip|(?:does not|doesn't) match (?:the )?(?:connecting|client|sending) ip|unverifi?[ea]ble sending ips?|helo[^.;]{0,30}(?:does not|doesn't) (?:match|resolve)"),
     ("text:frequency_limited", RateLimited, r"frequency limit|connection rate limit|(?:message|connection|sending) rate (?:limit|exceeded)"),
-    ("text:blocked_ip", BlockedIp, r"(?:\bip\b|ip address|client host|connecting host|sending (?:host|server|ip|mta)|your (?:host|server|network|mail server|ip))[^.;]{0,40}(?:blocked|banned|refused|rejected|denied|not allowed|blacklisted)|(?:blocked|banned)[^.;]{0,30}\bip\b|access denied\.? ?(?:ip|\[)|\b5\.7\.606\b|\b5\.7\.511\b|banned sender|connection (?:refused|rejected) (?:from|by|for)|refused to talk to me|after initial connection"),
+    ("text:blocked_ip", BlockedIp, r"(?:\bip\b|ip address|client host|connecting host|sending (?:host|server|ip|mta)|your (?:host|server|network|mail server|ip))[^.;]{0,40}(?:blocked|banned|refused|rejected|denied|not allowed|blacklisted)|(?:blocked|banned)[^.;]{0,30}\bip\b|access denied\.? ?(?:ip|\[)|\b5\.7\.606\b|\b5\.7\.511\b|banned sender|connection (?:refused|rejected) (?:from|by|for)|after initial connection"),
+    // Deutsche Telekom (T-Online) names the block list at the end of its
+    // fixed text: "554 IP=192.0.2.1 - A problem occurred. (Ask your
+    // postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)".
+    ("text:problem_occurred_bl", Blocklisted, r"a problem occurred\. \(ask your postmaster[^)]*\)\s*\(bl\)"),
     // Content.
     ("text:virus", Virus, r"virus|malware|infected|trojan|worm detected|attachment (?:type )?(?:is )?(?:not allowed|prohibited|rejected|blocked)|prohibited attachment|executable|banned (?:file|attachment)|\.exe\b|вирус"),
     ("text:spam", SpamContent, r"\bspam\b|junk mail|bulk mail|unsolicited|spamassassin|content (?:filter|rejected)|message (?:content )?(?:was )?(?:rejected|refused|blocked) (?:as|because)|looks like spam|classified as|suspicious|phishing|\buce\b|courrier ind[eé]sirable|pourriel|correo no deseado|спам"),
@@ -58,6 +67,11 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     ("text:expired", Expired, r"expired|retry time|time(?:d)? ?out|timeout|queue lifetime|could not (?:be )?deliver(?:ed)? (?:for|within)|was not delivered within|message (?:has been|was) delayed|maximum time|gave up|giving up|delivery time"),
     ("text:network", NetworkError, r"network (?:error|unreachable|is unreachable)|connection (?:timed out|reset|lost|closed|refused)|no route to host|could not connect|unable to connect|failed to connect|lost connection|routing loop|mail loop|too many hops|hop count|loop detected|host (?:is )?(?:unreachable|not reachable)|(?:unable|wasn't able|not able) to establish (?:an )?smtp connection|dns (?:lookup )?(?:failure|error)"),
     ("text:greylisted", Greylisted, r"grey ?list|gray ?list|postgrey"),
+    // Postfix's wrapper for a refused greeting ("host H[ip] refused to talk
+    // to me: 421 ..."): the quoted reply's own cause (too many connections,
+    // a block list, a rate) decides first; with none the sending host was
+    // refused.
+    ("text:greeting_refused", BlockedIp, r"refused to talk to me"),
     // Sender side.
     ("text:sender_rejected", SenderRejected, r"sender (?:address )?(?:rejected|denied|refused|invalid|unknown|not allowed|verify failed)|(?:from|sender|envelope|mail from)[^.;]{0,30}(?:rejected|refused|not (?:allowed|permitted|accepted))|domain of sender|sender domain|invalid sender|unverified sender|bad sender|return path"),
     ("text:starttls", FailedStarttls, r"starttls|tls (?:required|is required|negotiation|handshake)|must issue a starttls|encryption required"),
@@ -208,6 +222,27 @@ mod tests {
             ),
             ("550 RCP-P2 Refused due to recipient preferences", Filtered),
             ("421 4.3.0 Please try again later", Transient),
+            (
+                "User alice (alice@example.org) not listed in Domino Directory",
+                UserUnknown,
+            ),
+            ("User not listed in public Name & Address Book", UserUnknown),
+            (
+                "554 5.7.1 Service unavailable; client [192.0.2.1] listed in zen.spamhaus.org",
+                Blocklisted,
+            ),
+            (
+                "554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact postmaster@example.net to clarify.) (BL)",
+                Blocklisted,
+            ),
+            (
+                "host mx.example.net[192.0.2.30] refused to talk to me: 421 4.7.0 Too many connections, try again later",
+                TooManyConnections,
+            ),
+            (
+                "host mx.example.net[192.0.2.30] refused to talk to me: 554 mx.example.net ESMTP not accepting messages",
+                BlockedIp,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(lookup(text).map(|r| r.0), Some(*want), "{text}");
