@@ -21,10 +21,40 @@ fn is_recipient_block(f: &Fields) -> bool {
         || (f.get("action").is_some() && f.get("status").is_some())
 }
 
+/// Splits a block that holds several recipients without the blank line
+/// between them (some MTAs write them back to back): a new recipient
+/// starts at each repeated Final-Recipient, taking along an
+/// Original-Recipient written just before it.
+fn split_recipients(block: Fields) -> Vec<Fields> {
+    let mut out = Vec::new();
+    let mut cur = Fields::default();
+    for (name, value) in block.0 {
+        if name == "final-recipient" && cur.get("final-recipient").is_some() {
+            let pos = |n: &str| cur.0.iter().position(|(f, _)| f == n);
+            let original_leads =
+                pos("original-recipient") < pos("final-recipient");
+            let carry = cur
+                .0
+                .last()
+                .is_some_and(|(n, _)| n == "original-recipient")
+                .then_some(original_leads)
+                .filter(|&lead| lead)
+                .and_then(|_| cur.0.pop());
+            out.push(std::mem::replace(
+                &mut cur,
+                Fields(carry.into_iter().collect()),
+            ));
+        }
+        cur.0.push((name, value));
+    }
+    out.push(cur);
+    out
+}
+
 /// Parses a delivery-status body; `None` when it holds no recipient block.
 pub fn parse(text: &str) -> Option<Dsn> {
     let mut dsn = Dsn::default();
-    for block in field_blocks(text) {
+    for block in field_blocks(text).into_iter().flat_map(split_recipients) {
         if is_recipient_block(&block) {
             dsn.recipients.push(block);
         } else if dsn.recipients.is_empty() {
@@ -127,6 +157,27 @@ mod tests {
         assert_eq!(rows[0].remote_mta.as_deref(), Some("mx.example.org"));
         assert_eq!(rows[1].action.as_deref(), Some("delayed"));
         assert_eq!(rows[1].reporting_mta.as_deref(), Some("mx.example.net"));
+    }
+
+    #[test]
+    fn recipients_without_blank_lines_are_split() {
+        let rows = parse("Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; a@example.org\nOriginal-Recipient: rfc822;a@example.org\nAction: failed\nStatus: 5.2.2\nFinal-Recipient: rfc822; b@example.org\nOriginal-Recipient: rfc822;b@example.org\nAction: failed\nStatus: 5.1.1\n").unwrap().rows();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].recipient.as_deref(), Some("b@example.org"));
+        assert_eq!(
+            rows[1].original_recipient.as_deref(),
+            Some("b@example.org")
+        );
+        assert_eq!(rows[1].status.as_deref(), Some("5.1.1"));
+        let rows = parse("Original-Recipient: rfc822;a@example.org\nFinal-Recipient: rfc822; a@example.org\nStatus: 5.2.2\nOriginal-Recipient: rfc822;b@example.org\nFinal-Recipient: rfc822; b@example.org\nStatus: 5.1.1\n").unwrap().rows();
+        assert_eq!(
+            rows[1].original_recipient.as_deref(),
+            Some("b@example.org")
+        );
+        assert_eq!(
+            rows[0].original_recipient.as_deref(),
+            Some("a@example.org")
+        );
     }
 
     #[test]
