@@ -10,12 +10,28 @@
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
+mod amazonses;
+mod amazonworkmail;
+mod bouncenotice;
+mod exchange2003;
+mod exchange2007;
+mod gmail;
+mod googlegroups;
+mod office365;
+mod outlook;
+mod powermta;
+mod receivingses;
+mod sendgrid;
+mod yahoo;
+mod zoho;
 // Gateways, carriers and regional providers.
 // Standards.
 mod arf;
 mod rfc3464;
 mod rfc3834;
 mod unsubscribe;
+// Helpers shared by the detectors above.
+mod scan;
 
 use crate::classify::Reason;
 use crate::model::EventType;
@@ -75,6 +91,20 @@ pub trait Detector: Sync {
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
     // Large providers and ESPs.
+    &googlegroups::GoogleGroups,
+    &gmail::Gmail,
+    &yahoo::Yahoo,
+    &zoho::Zoho,
+    &office365::Office365,
+    &outlook::Outlook,
+    &exchange2007::Exchange2007,
+    &exchange2003::Exchange2003,
+    &amazonworkmail::AmazonWorkMail,
+    &receivingses::ReceivingSes,
+    &amazonses::AmazonSes,
+    &sendgrid::SendGrid,
+    &powermta::PowerMta,
+    &bouncenotice::BounceNotice,
     // Gateways, carriers and regional providers.
     // Standards, last.
     &rfc3464::Rfc3464,
