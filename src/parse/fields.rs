@@ -151,6 +151,28 @@ pub fn status_in(text: &str) -> Option<String> {
     None
 }
 
+/// The status a row should carry, given its own (`status`) and its
+/// diagnostic: the diagnostic's code when the row has none, and when the
+/// row's is a bare `X.0.0` (`Status: 5.0.0` with `550 5.1.0 Address
+/// rejected`) a more specific code of the same class from the diagnostic.
+pub fn status_with(
+    status: Option<String>,
+    diagnostic: &str,
+) -> Option<String> {
+    let quoted = status_in(diagnostic);
+    match (status, quoted) {
+        (Some(s), Some(q))
+            if s.ends_with(".0.0")
+                && !q.ends_with(".0.0")
+                && s.as_bytes()[0] == q.as_bytes()[0] =>
+        {
+            Some(q)
+        }
+        (None, q) => q,
+        (s, _) => s,
+    }
+}
+
 static REPLY_LEAD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)")
         .unwrap()
@@ -268,6 +290,21 @@ mod tests {
             Some("smtp; 550 no such user")
         );
         assert_eq!(b[2].get("Final-Recipient"), Some("rfc822; c@d.example"));
+    }
+
+    #[test]
+    fn a_generic_status_yields_to_the_diagnostic() {
+        let s = |st: Option<&str>, d| status_with(st.map(String::from), d);
+        assert_eq!(
+            s(Some("5.0.0"), "550 #5.1.0 Address rejected").as_deref(),
+            Some("5.1.0")
+        );
+        assert_eq!(
+            s(Some("5.0.0"), "550 4.2.2 odd").as_deref(),
+            Some("5.0.0")
+        );
+        assert_eq!(s(Some("5.1.1"), "550 5.7.1 no").as_deref(), Some("5.1.1"));
+        assert_eq!(s(None, "452 4.2.2 full").as_deref(), Some("4.2.2"));
     }
 
     #[test]
