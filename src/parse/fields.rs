@@ -221,22 +221,36 @@ pub fn clean_address(raw: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &s[a + 1..b],
         _ => s,
     };
+    // A quoted local part (`"a..b"@example.org`, RFC 5321) keeps its
+    // quotes; only the text around the address is trimmed.
+    let quoted = s.find("\"@").and_then(|end| {
+        let start = s[..end].find('"')?;
+        (start < end).then_some(start)
+    });
+    let s = match quoted {
+        Some(start) => s[start..].trim_end_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(c, '>' | ',' | ';' | ':' | ')' | ']' | '.')
+        }),
+        None => s,
+    };
     let s = s.trim_matches(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '<' | '>'
-                    | '"'
-                    | '\''
-                    | ','
-                    | ';'
-                    | ':'
-                    | '('
-                    | ')'
-                    | '['
-                    | ']'
-                    | '.'
-            )
+        quoted.is_none()
+            && (c.is_whitespace()
+                || matches!(
+                    c,
+                    '<' | '>'
+                        | '"'
+                        | '\''
+                        | ','
+                        | ';'
+                        | ':'
+                        | '('
+                        | ')'
+                        | '['
+                        | ']'
+                        | '.'
+                ))
     });
     let s = s.strip_prefix("mailto:").unwrap_or(s);
     let (local, domain) = s.rsplit_once('@')?;
@@ -333,6 +347,19 @@ mod tests {
             Some("554".into())
         );
         assert_eq!(reply_code_in("port 587 refused"), None);
+    }
+
+    #[test]
+    fn quoted_local_parts_keep_their_quotes() {
+        assert_eq!(
+            clean_address("<\"a..b.\"@example.org>:").as_deref(),
+            Some("\"a..b.\"@example.org")
+        );
+        assert_eq!(
+            clean_address("rfc822; \"x y\"@example.org"),
+            None,
+            "an address with a space is not taken from free text"
+        );
     }
 
     #[test]
