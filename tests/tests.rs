@@ -1,4 +1,5 @@
 //! Integration tests: one binary, a module per area.
 
+mod ledger;
 mod samples;
 mod util;
