@@ -54,7 +54,7 @@ fn report(i: u64, total: u64, rng: &mut Rng) -> Report {
     let addr = rng.next() % ADDRESSES;
     let span = 12 * 7 * 86400;
     let mut time = START + (i as i64 * span / total as i64);
-    if rng.next() % 100 == 0 {
+    if rng.next().is_multiple_of(100) {
         time -= 86400;
     }
     let roll = rng.next() % 100;
