@@ -1,5 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
+mod cli;
+mod corpus;
 mod ledger;
 mod samples;
 mod util;

@@ -41,6 +41,8 @@ pub const COLUMNS: &[&str] = &[
     "event_time",
     "rule",
     "detector",
+    "feedback_type",
+    "will_retry_until",
 ];
 
 const TABLE_COLUMNS: &[&str] = &[
@@ -86,6 +88,8 @@ fn field(r: &Record, name: &str) -> String {
         "event_time" => o(&r.event_time),
         "rule" => o(&r.rule),
         "detector" => o(&r.detector),
+        "feedback_type" => o(&r.feedback_type),
+        "will_retry_until" => o(&r.will_retry_until),
         _ => String::new(),
     }
 }

@@ -8,11 +8,32 @@
 mod google;
 mod microsoft;
 mod yahoo;
-// Gateways, carriers and regional providers.
+// Gateways and filtering services.
+mod cloudflare;
+mod messagelabs;
+mod mimecast;
+mod proofpoint;
+// Carriers, hosters and regional providers.
+mod apple;
+mod comcast;
+mod cox;
+mod docomo;
+mod facebook;
+mod gmx;
+mod godaddy;
+mod googlegroups;
+mod kddi;
+mod laposte;
+mod mailru;
+mod orange;
+mod spectrum;
+mod tencent;
+mod yandex;
+mod zoho;
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 use super::reason::Reason;
 
@@ -45,11 +66,37 @@ pub struct Provider {
 }
 
 /// Every provider.
-pub static PROVIDERS: &[&Provider] =
-    &[&google::GOOGLE, &microsoft::MICROSOFT, &yahoo::YAHOO];
+pub static PROVIDERS: &[&Provider] = &[
+    &google::GOOGLE,
+    &microsoft::MICROSOFT,
+    &yahoo::YAHOO,
+    &apple::APPLE,
+    &comcast::COMCAST,
+    &cox::COX,
+    &docomo::DOCOMO,
+    &facebook::FACEBOOK,
+    &godaddy::GODADDY,
+    &googlegroups::GOOGLEGROUPS,
+    &gmx::GMX,
+    &kddi::KDDI,
+    &laposte::LAPOSTE,
+    &mailru::MAILRU,
+    &orange::ORANGE,
+    &spectrum::SPECTRUM,
+    &tencent::TENCENT,
+    &yandex::YANDEX,
+    &zoho::ZOHO,
+    // Gateways last: a mailbox provider's own host or domain names the
+    // receiver better than the filter in front of it.
+    &cloudflare::CLOUDFLARE,
+    &messagelabs::MESSAGELABS,
+    &mimecast::MIMECAST,
+    &proofpoint::PROOFPOINT,
+];
 
 struct Compiled {
-    rules: RegexSet,
+    /// One regex per rule, tried in order (see `text::COMPILED`).
+    rules: Vec<regex::bytes::Regex>,
     signature: Option<Regex>,
 }
 
@@ -57,10 +104,7 @@ static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
     PROVIDERS
         .iter()
         .map(|p| Compiled {
-            rules: RegexSetBuilder::new(p.rules.iter().map(|r| r.pattern))
-                .case_insensitive(true)
-                .build()
-                .expect("provider rules compile"),
+            rules: super::text::compile(p.rules.iter().map(|r| r.pattern)),
             signature: (!p.signature.is_empty()).then(|| {
                 Regex::new(&format!("(?i){}", p.signature))
                     .expect("signature compiles")
@@ -110,17 +154,38 @@ pub fn lookup(
     status: Option<&str>,
     diagnostic: &str,
 ) -> Option<(Reason, &'static str)> {
-    let p = PROVIDERS[i];
-    COMPILED[i]
+    let d = diagnostic.as_bytes();
+    PROVIDERS[i]
         .rules
-        .matches(diagnostic)
         .iter()
-        .map(|k| &p.rules[k])
-        .find(|r| {
-            r.status.is_empty()
-                || status.is_some_and(|s| s.starts_with(r.status))
+        .zip(&COMPILED[i].rules)
+        .find(|(r, re)| {
+            (r.status.is_empty()
+                || status.is_some_and(|s| s.starts_with(r.status)))
+                && re.is_match(d)
         })
-        .map(|r| (r.reason, r.id))
+        .map(|(r, _)| (r.reason, r.id))
+}
+
+/// Test helper for the provider files: the provider is identified by its
+/// first host suffix, every documented `(status, text, rule id)` case picks
+/// its rule, and every rule of the provider has at least one case.
+#[cfg(test)]
+pub(crate) fn assert_documented(p: &Provider, cases: &[(&str, &str, &str)]) {
+    let host = format!("mx.{}", p.hosts[0]);
+    let i = identify(Some(&host), None, None).expect("identified by host");
+    assert_eq!(name(i), p.name, "{host} names another provider");
+    for (status, text, id) in cases {
+        let got = lookup(i, Some(status), text).map(|r| r.1);
+        assert_eq!(got, Some(*id), "{status} {text:?}");
+    }
+    for r in p.rules {
+        assert!(
+            cases.iter().any(|c| c.2 == r.id),
+            "rule {} has no documented case",
+            r.id
+        );
+    }
 }
 
 #[cfg(test)]
@@ -130,7 +195,10 @@ mod tests {
     #[test]
     fn rule_ids_are_unique_and_prefixed() {
         let mut seen = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
         for p in PROVIDERS {
+            assert!(names.insert(p.name), "duplicate provider {}", p.name);
+            assert!(!p.hosts.is_empty(), "{} has no host", p.name);
             for r in p.rules {
                 assert!(seen.insert(r.id), "duplicate {}", r.id);
                 assert!(

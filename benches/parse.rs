@@ -1,0 +1,68 @@
+//! Parse + classify throughput on the dev corpus, one thread, against a
+//! bare `mail-parser` parse of the same bytes (the ratio must stay ≥ 0.5:
+//! reading a bounce may cost at most twice the MIME parse).
+//!
+//! `cargo bench --bench parse [-- SECONDS]` (default 3 s per loop).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use mail_parser::MessageParser;
+use rebound::Parser;
+
+fn corpus() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/dev/emails");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Runs `f` over all messages repeatedly for at least `secs`; messages/s.
+fn rate(msgs: &[Vec<u8>], secs: f64, mut f: impl FnMut(&[u8])) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs_f64(secs) {
+        for m in msgs {
+            f(m);
+        }
+        n += msgs.len() as u64;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let secs: f64 =
+        std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(3.0);
+    let msgs = corpus();
+    let bytes: usize = msgs.iter().map(Vec::len).sum();
+    let parser = Parser::default();
+    // Warm up lazily compiled tables.
+    for m in &msgs {
+        let _ = parser.parse(m);
+    }
+    let bare = rate(&msgs, secs, |m| {
+        black_box(MessageParser::default().parse(black_box(m)));
+    });
+    let full = rate(&msgs, secs, |m| {
+        let _ = black_box(parser.parse(black_box(m)));
+    });
+    let mb = bytes as f64 / msgs.len() as f64 / 1e6;
+    println!(
+        "corpus: {} messages, {:.2} MB, one thread",
+        msgs.len(),
+        bytes as f64 / 1e6
+    );
+    println!(
+        "bare mail-parser parse: {bare:>9.0} msg/s ({:.0} MB/s)",
+        bare * mb
+    );
+    println!(
+        "rebound parse+classify: {full:>9.0} msg/s ({:.0} MB/s)",
+        full * mb
+    );
+    println!("ratio: {:.2} (target >= 0.5)", full / bare);
+}
