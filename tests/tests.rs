@@ -2,6 +2,9 @@
 
 mod cli;
 mod corpus;
+mod dovecot;
+mod gateways;
+mod imap;
 mod ledger;
 mod samples;
 mod util;

@@ -34,6 +34,21 @@ mod x5;
 mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
+mod barracuda;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmx;
+mod kddi;
+mod mailru;
+mod mcafee;
+mod mfilter;
+mod mimecast;
+mod mxlogic;
+mod surfcontrol;
+mod trendmicro;
+mod verizon;
+mod yandex;
 // Standards.
 mod arf;
 mod rfc3464;
@@ -98,6 +113,14 @@ pub trait Detector: Sync {
 /// Every detector, in the order they are tried: MTA-specific formats first,
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
+    // Providers that send a classic MTA's report under their own template
+    // (Mail.Ru: Exim, Yandex: Postfix, Verizon: Apache James), identified
+    // by their own mail-system sender: before the generic detector of the
+    // MTA they run (specific before generic; each falls through when it
+    // reads nothing).
+    &mailru::Mailru,
+    &verizon::Verizon,
+    &yandex::Yandex,
     // Classic MTAs.
     &activehunter::Activehunter,
     &amavis::Amavis,
@@ -124,6 +147,18 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &x6::X6,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
+    &barracuda::Barracuda,
+    &biglobe::Biglobe,
+    &einsundeins::Einsundeins,
+    &ezweb::Ezweb,
+    &gmx::Gmx,
+    &kddi::Kddi,
+    &mcafee::Mcafee,
+    &mfilter::Mfilter,
+    &mimecast::Mimecast,
+    &mxlogic::Mxlogic,
+    &surfcontrol::Surfcontrol,
+    &trendmicro::Trendmicro,
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
