@@ -5,5 +5,6 @@ mod corpus;
 mod dovecot;
 mod gateways;
 mod imap;
+mod ledger;
 mod samples;
 mod util;

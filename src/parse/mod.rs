@@ -418,9 +418,7 @@ impl Parser {
     fn complete(&self, mail: &Mail<'_>, mut row: Row) -> Vec<(Row, Record)> {
         if let Some(d) = &row.diagnostic {
             let d = unfold(d);
-            if row.status.is_none() {
-                row.status = fields::status_in(&d);
-            }
+            row.status = fields::status_with(row.status.take(), &d);
             if row.reply_code.is_none() {
                 row.reply_code = fields::reply_code_in(&d);
             }
