@@ -84,20 +84,34 @@ impl Ledger {
         items: &[IngestItem<'_>],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<IngestSummary, LedgerError> {
+        Ok(self.ingest_returning_new(items, checkpoint)?.0)
+    }
+
+    /// Like [`Ledger::ingest`], and also returns the row ids of the events
+    /// recorded for the first time, in the order recorded (what
+    /// `--notify` posts once the transaction is committed).
+    pub fn ingest_returning_new(
+        &mut self,
+        items: &[IngestItem<'_>],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let now = time::now();
         self.write(|tx| {
             let mut batch = Batch::new(tx, policy);
             let mut sum = IngestSummary::default();
+            let mut new = Vec::new();
             for item in items {
                 sum.reports += 1;
                 for rec in &item.report.records {
                     let key = event_key(item.report, rec);
                     let msg_id = item.report.message_id.as_deref();
-                    if batch.record(&key, rec, msg_id, item.source, now)? {
-                        sum.new_events += 1;
-                    } else {
-                        sum.duplicates += 1;
+                    match batch.record(&key, rec, msg_id, item.source, now)? {
+                        Some(id) => {
+                            sum.new_events += 1;
+                            new.push(id);
+                        }
+                        None => sum.duplicates += 1,
                     }
                 }
             }
@@ -120,7 +134,7 @@ impl Ledger {
                     ],
                 )?;
             }
-            Ok(sum)
+            Ok((sum, new))
         })
     }
 }
@@ -168,7 +182,8 @@ impl<'t, 'c> Batch<'t, 'c> {
             .optional()
     }
 
-    /// Records one event; false when its key is already in the ledger.
+    /// Records one event and returns its row id; `None` when its key is
+    /// already in the ledger.
     fn record(
         &mut self,
         key: &[u8; 16],
@@ -176,7 +191,7 @@ impl<'t, 'c> Batch<'t, 'c> {
         message_id: Option<&str>,
         source: &str,
         now: i64,
-    ) -> rusqlite::Result<bool> {
+    ) -> rusqlite::Result<Option<i64>> {
         let send = match rec.original_message_id.as_deref() {
             Some(m) => self.send(normalise_message_id(m))?,
             None => None,
@@ -232,18 +247,19 @@ impl<'t, 'c> Batch<'t, 'c> {
                 source,
             ])?;
         if n == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        let id = self.tx.last_insert_rowid();
         if let Some(address) = address {
             let fact = Fact {
-                id: self.tx.last_insert_rowid(),
+                id,
                 kind: Kind::Reported(kind),
                 action: rec.action,
                 time,
             };
             self.touch(&address, fact)?;
         }
-        Ok(true)
+        Ok(Some(id))
     }
 
     /// Brings an address's state up to date with a new event.
