@@ -84,6 +84,7 @@ table{border-collapse:collapse;font-size:12px;margin:8px 0 16px}.grid+h2{margin-
 td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}\
 td:first-child,th:first-child{text-align:left}\
 .excellent,.ok{color:#1e8449}.warning{color:#b7950b}.critical{color:#c0392b}\
+svg text.excellent,svg text.ok{fill:#1e8449}svg text.warning{fill:#b7950b}svg text.critical{fill:#c0392b}\
 svg text{font-size:11px;fill:#333}";
 
 /// Renders the report. `title` names the ledger (escaped here).
@@ -236,19 +237,6 @@ fn weekly(o: &mut String, s: &Stats) {
         let max = nice(top_rate);
         y_axis(o, max, |v| format!("{:.1}%", v * 100.0));
         let y = |r: f64| bottom - (bottom - top) * r / max;
-        for (limit, name) in [
-            (HARD_EXCELLENT, "hard 0.5%"),
-            (HARD_CRITICAL, "hard 2%"),
-            (SOFT_WARNING, "soft/overall 5%"),
-        ] {
-            let _ = write!(
-                o,
-                "<line x1=\"{left}\" x2=\"{right}\" y1=\"{v:.1}\" \
-                 y2=\"{v:.1}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>",
-                v = y(limit)
-            );
-            text(o, right, y(limit) - 2.0, "end", name);
-        }
         for (i, w) in weeks.iter().enumerate() {
             let x = left + slot * i as f64;
             let bw = (slot * 0.4).max(1.0);
@@ -261,6 +249,19 @@ fn weekly(o: &mut String, s: &Stats) {
                 let bx = x + slot * 0.1 + bw * k as f64;
                 rect(o, bx, y(r), bw, bottom - y(r), c);
             }
+        }
+        for (limit, name) in [
+            (HARD_EXCELLENT, "hard 0.5%"),
+            (HARD_CRITICAL, "hard 2%"),
+            (SOFT_WARNING, "soft/overall 5%"),
+        ] {
+            let _ = write!(
+                o,
+                "<line x1=\"{left}\" x2=\"{right}\" y1=\"{v:.1}\" \
+                 y2=\"{v:.1}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>",
+                v = y(limit)
+            );
+            text(o, right, y(limit) - 2.0, "end", name);
         }
     } else {
         legend(
@@ -383,7 +384,7 @@ fn campaigns(o: &mut String, s: &Stats) {
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     list.truncate(MAX_BARS);
-    let (left, right, top, bottom) = (150.0, W - 90.0, 24.0, H - 24.0);
+    let (left, right, top, bottom) = (150.0, W - 100.0, 36.0, H - 24.0);
     let top_rate = list
         .iter()
         .filter_map(|c| c.bounce_rate)
@@ -415,8 +416,8 @@ fn campaigns(o: &mut String, s: &Stats) {
         v = x(OVERALL_CRITICAL)
     );
     text(o, x(OVERALL_CRITICAL), bottom + 14.0, "middle", "5% soft/overall");
-    text(o, x(HARD_EXCELLENT), bottom + 14.0, "end", "0.5%");
-    text(o, x(HARD_CRITICAL), bottom + 14.0, "middle", "2%");
+    text(o, x(HARD_EXCELLENT), top - 4.0, "end", "0.5%");
+    text(o, x(HARD_CRITICAL), top - 4.0, "start", "2%");
     text(o, right, bottom + 14.0, "start", &format!("{:.0}%", max * 100.0));
     legend(
         o,
@@ -463,7 +464,7 @@ fn campaigns(o: &mut String, s: &Stats) {
     let note = if list.is_empty() {
         "No campaign with imported sends: rates need `rebound import-sends`."
     } else {
-        "Bands: hard rate < 0.5% excellent (green), 0.5-2% warning (yellow), > 2% critical (red); dashed: 5% soft / overall limit."
+        "Hard rate bands: < 0.5% excellent, 0.5-2% warning, > 2% critical; dashed: 5% limit."
     };
     close_chart(o, note);
 }

@@ -93,6 +93,7 @@ impl Pending<'_> {
 /// Runs `rebound ingest`.
 pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     let parser = a.parser.build(false)?;
+    let notify = a.notify.start(&a.ledger.db)?;
     let mut ledger = a.ledger.open()?;
     if a.soft_attempts.is_some() || a.soft_span_hours.is_some() {
         let p = ledger.policy();
@@ -108,7 +109,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         reports: Vec::new(),
         size: a.batch as usize,
         total: IngestSummary::default(),
-        notify: a.notify.start(&a.ledger.db)?,
+        notify,
     };
     let (mut messages, mut ignored, mut failed, mut unreadable) = (0, 0, 0, 0);
     if !a.paths.is_empty() {
