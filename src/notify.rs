@@ -48,7 +48,7 @@ pub enum NotifyError {
         status: u16,
     },
     /// The request failed (connection refused, timeout, DNS, ...).
-    #[error("POST {url} failed: {message}")]
+    #[error("POST failed: {message}")]
     Transport {
         /// The endpoint.
         url: String,
@@ -59,8 +59,16 @@ pub enum NotifyError {
     #[error("the notification queue is full ({0} events waiting)")]
     QueueFull(usize),
     /// The time to drain the queue ran out with events still waiting.
-    #[error("gave up waiting for the notification queue ({0} events left)")]
-    TimedOut(usize),
+    #[error(
+        "gave up waiting for the notification queue ({left} events left{})",
+        last.as_deref().map(|l| format!("; last failure: {l}")).unwrap_or_default()
+    )]
+    TimedOut {
+        /// Events not delivered.
+        left: usize,
+        /// The last failed attempt, if any.
+        last: Option<String>,
+    },
     /// Undelivered events could not be written to the spool.
     #[error("{}: cannot write undelivered notifications: {source}", path.display())]
     Spool {
@@ -124,6 +132,8 @@ struct State {
     in_flight: Option<WebhookEvent>,
     closed: bool,
     abandoned: bool,
+    /// The last failed attempt (retried or not).
+    last_failure: Option<String>,
     summary: Summary,
 }
 
@@ -236,10 +246,11 @@ impl Shared {
                     if !retry || attempt >= self.opts.tries.max(1) {
                         return Err(err);
                     }
+                    self.lock().last_failure = Some(err.to_string());
                 }
             }
             if self.pause(backoff) {
-                return Err(NotifyError::TimedOut(1));
+                return Err(NotifyError::TimedOut { left: 1, last: None });
             }
             self.lock().summary.retries += 1;
             backoff = (backoff * 2).min(self.opts.max_backoff);
@@ -311,6 +322,7 @@ impl Notifier {
                 in_flight: None,
                 closed: false,
                 abandoned: false,
+                last_failure: None,
                 summary: Summary::default(),
             }),
             cv: Condvar::new(),
@@ -377,7 +389,10 @@ impl Notifier {
         left.extend(s.queue.drain(..));
         if !left.is_empty() {
             s.abandoned = true;
-            (sh.report)(&NotifyError::TimedOut(left.len()));
+            (sh.report)(&NotifyError::TimedOut {
+                left: left.len(),
+                last: s.last_failure.clone(),
+            });
             sh.give_up(&mut s, &left);
         }
         let summary = s.summary;

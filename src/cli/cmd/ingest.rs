@@ -161,9 +161,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     pending.flush()?;
     let t = pending.total;
-    if let Some(n) = pending.notify.take() {
-        n.finish();
-    }
+    let notify = pending.notify.take();
     eprintln!(
         "rebound: {messages} messages: {} reports recorded in {}: {} new events, {} already recorded; {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs",
         t.reports,
@@ -171,6 +169,9 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         t.new_events,
         t.duplicates
     );
+    if let Some(n) = notify {
+        n.finish();
+    }
     Ok(if unreadable > 0 && messages == 0 {
         ExitCode::from(2)
     } else if failed > 0 || unreadable > 0 {
