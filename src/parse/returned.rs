@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::fields::{Fields, address_in, addresses_in, field_blocks};
+use super::fields::{Fields, address_in, addresses_in, clip, field_blocks};
 
 /// Headers of the returned original message.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ impl Returned {
 
     /// The original Message-ID, without angle brackets.
     pub fn message_id(&self) -> Option<String> {
-        let v = self.headers.get("message-id")?;
+        let v = clip(self.headers.get("message-id")?);
         let v = v.trim().trim_start_matches('<');
         let v = v.split('>').next().unwrap_or(v).trim();
         (!v.is_empty()).then(|| v.to_string())
@@ -49,17 +49,17 @@ impl Returned {
 
     /// The original sender address.
     pub fn from(&self) -> Option<String> {
-        self.headers.get("from").and_then(address_in)
+        self.headers.get("from").map(clip).and_then(address_in)
     }
 
     /// The original subject, as found (encoded-words kept).
     pub fn subject(&self) -> Option<String> {
-        self.headers.get("subject").map(str::to_string)
+        self.headers.get("subject").map(|s| clip(s).to_string())
     }
 
     /// The envelope sender of the original (Return-Path), for VERP.
     pub fn return_path(&self) -> Option<String> {
-        self.headers.get("return-path").and_then(address_in)
+        self.headers.get("return-path").map(clip).and_then(address_in)
     }
 
     /// The first non-empty header of `names`, for the campaign id.
@@ -67,7 +67,7 @@ impl Returned {
         names
             .iter()
             .find_map(|n| self.headers.get(n))
-            .map(|v| v.trim().to_string())
+            .map(|v| clip(v.trim()).to_string())
     }
 }
 
