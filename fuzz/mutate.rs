@@ -60,14 +60,36 @@ impl Rng {
 }
 
 /// A few seeds built in code, so the fuzzer has the main formats even
-/// where no sample or corpus is at hand: an RFC 3464 DSN, an ARF report,
+/// where no sample or corpus is at hand: RFC 3464 DSNs, an ARF report,
 /// an auto-reply and a plain-text bounce with an inline copy.
 pub fn builtin_seeds() -> Vec<Vec<u8>> {
     let dsn = "From: MAILER-DAEMON@mx.example.net\nTo: bounces+a=example.org@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <dsn1@mx.example.net>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain; charset=us-ascii\n\nThe mail system could not deliver your message.\n<a@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown\n\n--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\nArrival-Date: Mon, 1 Jan 2024 00:00:00 +0000\n\nFinal-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.example.org\nDiagnostic-Code: smtp; 550 5.1.1 <a@example.org>: User unknown\n\n--b1\nContent-Type: message/rfc822\n\nFrom: news@example.com\nTo: a@example.org\nSubject: News\nMessage-ID: <orig1@example.com>\nX-Campaign-ID: c42\n\nHello\n--b1--\n";
     let arf = "From: fbl@isp.example.net\nTo: abuse@example.com\nSubject: complaint\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\n\n--f\nContent-Type: text/plain\n\nThis is an abuse report.\n--f\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: fbl/1.0\nVersion: 1\nOriginal-Rcpt-To: u@example.org\n\n--f\nContent-Type: text/rfc822-headers\n\nFrom: news@example.com\nTo: u@example.org\nMessage-ID: <o2@example.com>\n--f--\n";
     let auto = "From: Jane <jane@example.org>\nTo: news@example.com\nSubject: Out of Office: News\nAuto-Submitted: auto-replied\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nI am away until Monday =E2=80=94 back soon.\n";
     let plain = "From: postmaster@example.net\nTo: sender@example.com\nSubject: Delivery failure\n\nThis message could not be delivered to b@example.org:\n550 5.2.2 mailbox full\n\n------ This is a copy of the message, including all the headers. ------\n\nReturn-Path: <sender@example.com>\nMessage-ID: <o3@example.com>\nTo: b@example.org\nSubject: hi\n\nbody\n";
-    [dsn, arf, auto, plain].iter().map(|s| s.as_bytes().to_vec()).collect()
+    let mut all: Vec<Vec<u8>> = [dsn, arf, auto, plain]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    all.push(self::dsn(3, "Three recipients failed."));
+    all
+}
+
+/// A DSN for `n` recipients `user{i}@example.org`, with `text` as its
+/// human-readable part.
+pub fn dsn(n: usize, text: &str) -> Vec<u8> {
+    let mut s = String::from(
+        "From: MAILER-DAEMON@mx.example.net\nTo: sender@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <big@mx.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"rb\"\n\n--rb\nContent-Type: text/plain\n\n",
+    );
+    s.push_str(text);
+    s.push_str("\n--rb\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "\nFinal-Recipient: rfc822; user{i}@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <user{i}@example.org>: User unknown\n"
+        ));
+    }
+    s.push_str("\n--rb\nContent-Type: text/rfc822-headers\n\nFrom: news@example.com\nTo: user0@example.org\nMessage-ID: <orig@example.com>\nSubject: News\n\n--rb--\n");
+    s.into_bytes()
 }
 
 /// Every `*.eml` under `dir` (recursively), sorted; nothing when `dir`
@@ -302,6 +324,9 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8]) {
                 .into_iter()
                 .filter(|&i| i < end)
                 .collect();
+            if starts.is_empty() {
+                return;
+            }
             let i = *rng.pick(&starts);
             let j = data[i..end].iter().position(|&b| b == b'\n');
             let line = data[i..j.map_or(end, |j| i + j + 1)].to_vec();

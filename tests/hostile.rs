@@ -14,24 +14,7 @@ use rebound::input::{self, InputMessage};
 use rebound::{EventType, ParseError, Parser, Report};
 
 use crate::util::root;
-use mutate::Harness;
-
-/// A DSN for `n` recipients `user{i}@example.org`, with `text` as its
-/// human-readable part.
-fn dsn(n: usize, text: &str) -> Vec<u8> {
-    let mut s = String::from(
-        "From: MAILER-DAEMON@mx.example.net\nTo: sender@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <big@mx.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"rb\"\n\n--rb\nContent-Type: text/plain\n\n",
-    );
-    s.push_str(text);
-    s.push_str("\n--rb\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n");
-    for i in 0..n {
-        s.push_str(&format!(
-            "\nFinal-Recipient: rfc822; user{i}@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <user{i}@example.org>: User unknown\n"
-        ));
-    }
-    s.push_str("\n--rb\nContent-Type: text/rfc822-headers\n\nFrom: news@example.com\nTo: user0@example.org\nMessage-ID: <orig@example.com>\nSubject: News\n\n--rb--\n");
-    s.into_bytes()
-}
+use mutate::{Harness, dsn};
 
 fn parse(raw: &[u8]) -> Result<Report, ParseError> {
     Parser::default().parse(raw)
