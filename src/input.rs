@@ -19,11 +19,25 @@ use crate::error::InputError;
 /// One message read from an input.
 #[derive(Debug, Clone)]
 pub struct InputMessage {
-    /// Where it came from: a path, `path#N` (N-th message of an mbox,
-    /// from 1) or `-` / `-#N` for stdin.
+    /// The file it came from (a path, or `-` for stdin); every message of
+    /// an mbox carries the mbox's path. This is what [`crate::Record::file`]
+    /// holds.
     pub source: String,
+    /// The position of the message in an mbox holding several (from 1).
+    pub index: Option<usize>,
     /// The raw bytes of the message.
     pub bytes: Vec<u8>,
+}
+
+impl InputMessage {
+    /// A name for messages to people: the path, or `path#N` for the N-th
+    /// message of an mbox.
+    pub fn name(&self) -> String {
+        match self.index {
+            Some(n) => format!("{}#{n}", self.source),
+            None => self.source.clone(),
+        }
+    }
 }
 
 enum Source {
@@ -73,15 +87,54 @@ fn io_err(path: &Path, source: io::Error) -> InputError {
 }
 
 impl Inputs {
+    /// Opens a file or stdin: an mbox (by content) is streamed message by
+    /// message; anything else, and any `.eml` / `.msg` file
+    /// (`single_message`), is one message.
     fn open_stream(
         &mut self,
         name: String,
         mut reader: Box<dyn BufRead + Send>,
+        single_message: bool,
     ) -> Result<Option<InputMessage>, InputError> {
         let head = reader
             .fill_buf()
             .map_err(|e| io_err(Path::new(&name), e))?
             .to_vec();
+        if single_message {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| io_err(Path::new(&name), e))?;
+            if looks_like_mbox(&bytes) {
+                // A saved message keeps the `From ` envelope line of the
+                // mailbox it came from: drop that line, keep one message.
+                let end = bytes
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .unwrap_or(bytes.len());
+                let skip = bytes[end..].starts_with(b"\r\n") as usize + 1;
+                bytes.drain(..(end + skip).min(bytes.len()));
+            }
+            return Ok(Some(InputMessage {
+                source: name,
+                index: None,
+                bytes,
+            }));
+        }
+        if looks_like_mbox(&head) && !head.contains(&b'\n') {
+            // An mbox with bare-CR line ends (old Mac OS): read it whole,
+            // turn CRs into LFs and split that.
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| io_err(Path::new(&name), e))?;
+            for b in &mut bytes {
+                if *b == b'\r' {
+                    *b = b'\n';
+                }
+            }
+            reader = Box::new(io::Cursor::new(bytes));
+        }
         if looks_like_mbox(&head) {
             let mut reader =
                 MboxReader { inner: reader, line: Vec::new(), pending: None };
@@ -95,7 +148,7 @@ impl Inputs {
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| io_err(Path::new(&name), e))?;
-        Ok(Some(InputMessage { source: name, bytes }))
+        Ok(Some(InputMessage { source: name, index: None, bytes }))
     }
 
     fn expand_dir(&mut self, dir: &Path) -> Result<(), InputError> {
@@ -129,10 +182,11 @@ impl Iterator for Inputs {
                 Source::Mbox { name, mut reader, n, next } => {
                     let Some(bytes) = next else { continue };
                     let after = reader.next_message();
-                    let source = match (&after, n) {
-                        (Ok(None), 0) => name.clone(),
-                        _ => format!("{name}#{}", n + 1),
+                    let index = match (&after, n) {
+                        (Ok(None), 0) => None,
+                        _ => Some(n + 1),
                     };
+                    let source = name.clone();
                     match after {
                         Ok(next) => {
                             self.queue.push_front(Source::Mbox {
@@ -150,14 +204,14 @@ impl Iterator for Inputs {
                             )));
                         }
                     }
-                    return Some(Ok(InputMessage { source, bytes }));
+                    return Some(Ok(InputMessage { source, index, bytes }));
                 }
                 Source::Failed(e) => return Some(Err(e)),
                 Source::Path(p) if p.as_os_str() == "-" => {
                     let reader: Box<dyn BufRead + Send> = Box::new(
                         BufReader::with_capacity(1 << 16, io::stdin()),
                     );
-                    match self.open_stream("-".into(), reader) {
+                    match self.open_stream("-".into(), reader, false) {
                         Ok(Some(m)) => return Some(Ok(m)),
                         Ok(None) => continue,
                         Err(e) => return Some(Err(e)),
@@ -180,7 +234,18 @@ impl Iterator for Inputs {
                     };
                     let reader: Box<dyn BufRead + Send> =
                         Box::new(BufReader::with_capacity(1 << 16, file));
-                    match self.open_stream(p.display().to_string(), reader) {
+                    let single = p
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| {
+                            e.eq_ignore_ascii_case("eml")
+                                || e.eq_ignore_ascii_case("msg")
+                        });
+                    match self.open_stream(
+                        p.display().to_string(),
+                        reader,
+                        single,
+                    ) {
                         Ok(Some(m)) => return Some(Ok(m)),
                         Ok(None) => continue,
                         Err(e) => return Some(Err(e)),
@@ -322,6 +387,34 @@ mod tests {
         );
         assert_eq!(m.len(), 1);
         assert!(m[0].contains("From nobody"));
+    }
+
+    fn read_all(path: &Path) -> Vec<InputMessage> {
+        open(&[path]).map(|m| m.unwrap()).collect()
+    }
+
+    #[test]
+    fn an_eml_file_is_one_message_even_with_separator_lines_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("saved.eml");
+        let text = "From MAILER-DAEMON Tue Jun 11 19:13:34 2024\nSubject: bounce\n\nquoted copy:\n\nFrom a@b Tue Jun 11 19:10:00 2024\nSubject: original\n";
+        std::fs::write(&p, text).unwrap();
+        let m = read_all(&p);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].bytes.starts_with(b"Subject: bounce\n"));
+        assert!(m[0].bytes.ends_with(b"Subject: original\n"));
+    }
+
+    #[test]
+    fn a_bare_cr_mbox_is_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old-mac.mbox");
+        let text = "From a@b Thu Jan  1 00:00:00 2024\rSubject: 1\r\rone\r\rFrom b@c Fri Jan  2 00:00:00 2024\rSubject: 2\r\rtwo\r";
+        std::fs::write(&p, text).unwrap();
+        let m = read_all(&p);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1].bytes, b"Subject: 2\n\ntwo\n");
+        assert_eq!(m[1].index, Some(2));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod classify;
 pub mod detect;
 pub mod error;
 pub mod input;
+pub mod ledger;
 pub mod model;
 pub mod parse;
 pub mod time;

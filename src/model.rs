@@ -112,8 +112,8 @@ impl Action {
 /// One recipient of one report, parsed and classified.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// The input the message came from (path, `path#N` inside an mbox,
-    /// `-` for stdin, or `imap:account/mailbox/uid`).
+    /// The input the message came from (the file's path, also for every
+    /// message of an mbox; `-` for stdin, or `imap:account/mailbox/uid`).
     pub file: Option<String>,
     /// Message-ID of the report itself.
     pub message_id: Option<String>,

@@ -29,6 +29,12 @@ pub fn format_rfc3339(ts: i64) -> String {
     )
 }
 
+/// Formats Unix seconds as an RFC 5322 date in UTC
+/// (`Thu, 1 Feb 2024 12:00:00 +0000`).
+pub fn format_rfc2822(ts: i64) -> String {
+    DateTime::from_timestamp(ts).to_rfc822()
+}
+
 /// The current time in Unix seconds.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -46,6 +52,7 @@ mod tests {
         let ts = parse_rfc3339("2024-02-29T23:59:58Z").unwrap();
         assert_eq!(format_rfc3339(ts), "2024-02-29T23:59:58Z");
         assert_eq!(parse_rfc3339("2024-03-01").unwrap(), ts + 2);
+        assert_eq!(format_rfc2822(ts), "Thu, 29 Feb 2024 23:59:58 +0000");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod cli;
 mod corpus;
 mod hostile;
 mod samples;

@@ -12,6 +12,12 @@
 //! 7. the reply code class (5xx generic, 4xx soft);
 //! 8. undetermined.
 //!
+//! The SMTP command the reply answered then refines a generic verdict
+//! ([`refine_by_command`]): a "no such address" answer to MAIL FROM is about
+//! the sender, one given only after DATA (the recipient was accepted at RCPT)
+//! is a filter, and a refusal at connect or HELO is a block of the sending
+//! host.
+//!
 //! Delay warnings keep the reason but their action is `ignore`: the message
 //! is still queued.
 
@@ -105,23 +111,31 @@ pub fn decide(input: &Input<'_>) -> Decision {
         }
         EventType::Bounce | EventType::Delay => None,
     };
-    let code_class = input
-        .status
+    let embedded = specific_status(input.status, diag);
+    let status = embedded.as_deref().or(input.status);
+    let code_class = status
         .and_then(|s| s.chars().next())
         .or_else(|| input.reply_code.and_then(|r| r.chars().next()));
     let (reason, rule) = fixed
         .or_else(|| {
-            provider
-                .and_then(|p| provider::lookup(p, input.status, diag))
-                .map(|(r, id)| (r, format!("provider:{id}")))
+            provider.and_then(|p| provider::lookup(p, input.status, diag)).map(
+                |(r, id)| (soften(r, code_class), format!("provider:{id}")),
+            )
         })
         .or_else(|| {
             text::lookup(diag)
                 .map(|(r, id)| (soften(r, code_class), id.to_string()))
+                .map(|d| refine_by_command(d, input.command, status))
         })
-        .or_else(|| input.hint.map(|r| (r, "detector".to_string())))
-        .or_else(|| input.status.and_then(status::lookup))
-        .or_else(|| command_rule(input.command))
+        .or_else(|| {
+            input.hint.map(|r| (soften(r, code_class), "detector".to_string()))
+        })
+        .or_else(|| {
+            status
+                .and_then(status::lookup)
+                .map(|d| refine_by_command(d, input.command, status))
+        })
+        .or_else(|| command_rule(input.command, code_class))
         .or_else(|| reply_rule(input.reply_code, code_class))
         .unwrap_or_else(|| {
             if kind == EventType::Delay {
@@ -138,6 +152,17 @@ pub fn decide(input: &Input<'_>) -> Decision {
     Decision { reason, meaning, rule, provider: provider_name }
 }
 
+/// A generic status (`5.0.0`, `4.0.0`: the reporting MTA's own summary)
+/// gives way to a specific code of the same class quoted in the remote
+/// reply (`550 #5.1.0 Address rejected`).
+fn specific_status(status: Option<&str>, diag: &str) -> Option<String> {
+    let s = status?;
+    if !s.ends_with(".0.0") {
+        return None;
+    }
+    fields::status_in(diag).filter(|e| e.get(..2) == s.get(..2) && e != s)
+}
+
 /// A permanent recipient verdict (user unknown, host unknown) drawn from
 /// text never suppresses when the codes say the failure is temporary.
 fn soften(r: Reason, code_class: Option<char>) -> Reason {
@@ -151,12 +176,67 @@ fn soften(r: Reason, code_class: Option<char>) -> Reason {
     }
 }
 
-fn command_rule(command: Option<&str>) -> Option<(Reason, String)> {
+/// The SMTP verb of a failed command as detectors state it (`RCPT TO`,
+/// `end of DATA`, `mail from:<...>`, `CONN`): upper-case, or `None`.
+fn verb(command: Option<&str>) -> Option<&'static str> {
     let c = command?.to_ascii_uppercase();
-    let r = match c.as_str() {
-        "HELO" | "EHLO" => Reason::BlockedIp,
-        "MAIL" => Reason::SenderRejected,
-        "CONN" => Reason::NetworkError,
+    ["CONN", "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT"].into_iter().find(
+        |v| c.split(|ch: char| !ch.is_ascii_alphabetic()).any(|w| w == *v),
+    )
+}
+
+/// Refines a verdict drawn from generic phrases or codes with the command
+/// the reply answered:
+/// - to MAIL FROM, "no such user / domain" is about the envelope sender;
+/// - after DATA the recipient had already been accepted at RCPT TO, so a
+///   late "user unknown" is the receiver's filter, not proof that the
+///   address is gone (retry; repeated failures escalate), unless the reply
+///   itself carries an address status (X.1.x);
+/// - at connect or HELO nothing about the message was known yet: a refusal
+///   there, whatever it says, blocks the sending host.
+///
+/// A "user unknown" text under a policy status (X.7.x) is not taken as
+/// proof that the address is gone either.
+fn refine_by_command(
+    (r, rule): (Reason, String),
+    command: Option<&str>,
+    status: Option<&str>,
+) -> (Reason, String) {
+    use Reason::*;
+    let subject = status.and_then(|s| s.get(1..3));
+    let at = verb(command);
+    let refined = match (at, r) {
+        (Some("MAIL"), UserUnknown | HostUnknown | HasMoved | NotAccept) => {
+            SenderRejected
+        }
+        (Some("DATA" | "BDAT"), UserUnknown) if subject != Some(".1") => {
+            Filtered
+        }
+        (
+            Some("CONN" | "HELO" | "EHLO"),
+            UserUnknown | HostUnknown | HasMoved | NotAccept | Policy
+            | SecurityError | Failed | SenderRejected,
+        ) => BlockedIp,
+        // A policy status (X.7.x) with a "user unknown" text: the two
+        // disagree, so the address is not proven gone.
+        (_, UserUnknown) if subject == Some(".7") => {
+            return (Filtered, format!("{rule}+policy_status"));
+        }
+        _ => return (r, rule),
+    };
+    let at = at.unwrap_or_default().to_ascii_lowercase();
+    (refined, format!("{rule}+{at}"))
+}
+
+fn command_rule(
+    command: Option<&str>,
+    class: Option<char>,
+) -> Option<(Reason, String)> {
+    let c = verb(command)?;
+    let r = match (c, class) {
+        ("HELO" | "EHLO", _) | ("CONN", Some('5')) => Reason::BlockedIp,
+        ("MAIL", _) => Reason::SenderRejected,
+        ("CONN", _) => Reason::NetworkError,
         _ => return None,
     };
     Some((r, format!("command:{}", c.to_ascii_lowercase())))
@@ -287,6 +367,58 @@ mod tests {
         );
         let d = decide_for("", "550", "");
         assert_eq!(d.reason, Reason::Failed);
+    }
+
+    #[test]
+    fn the_command_refines_generic_verdicts() {
+        let at = |command: &str, status: &str, diag: &str| {
+            decide(&Input {
+                status: Some(status),
+                reply_code: Some("550"),
+                diagnostic: Some(diag),
+                recipient: Some("a@example.org"),
+                command: Some(command),
+                ..Input::default()
+            })
+        };
+        let d = at(
+            "MAIL FROM",
+            "5.1.0",
+            "550 5.1.0 sender.example does not exist",
+        );
+        assert_eq!(d.reason, Reason::SenderRejected);
+        let d = at("end of DATA", "5.0.0", "550 Unknown user a@example.org");
+        assert_eq!(
+            (d.reason, d.rule.as_str()),
+            (Reason::Filtered, "text:user_unknown+data")
+        );
+        // An address status after DATA still says the address is gone.
+        let d =
+            at("DATA", "5.1.1", "550 5.1.1 <a@example.org>... User unknown");
+        assert_eq!(d.meaning.action, Action::Suppress);
+        let d = at("HELO", "5.0.0", "501 5.0.0 Invalid domain name");
+        assert_eq!(d.reason, Reason::BlockedIp);
+        let d = at(
+            "RCPT",
+            "5.7.1",
+            "550 5.7.1 <a@example.org>: Recipient address rejected: User unknown",
+        );
+        assert_eq!(d.reason, Reason::Filtered);
+        let d = at(
+            "RCPT",
+            "5.1.1",
+            "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown",
+        );
+        assert_eq!(d.reason, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn a_generic_status_gives_way_to_the_quoted_code() {
+        let d = decide_for("5.0.0", "550", "550 #5.1.0 Address rejected.");
+        assert_eq!(
+            (d.reason, d.rule.as_str()),
+            (Reason::UserUnknown, "status:5.1.0")
+        );
     }
 
     #[test]

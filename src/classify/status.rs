@@ -1,5 +1,10 @@
 //! Enhanced status codes (RFC 3463 and the IANA registry of RFC 5248) to
 //! reasons: exact codes first, then the class.subject fallback.
+//!
+//! A permanent X.2.1 ("mailbox disabled, not accepting messages") counts as
+//! a recipient that refuses all mail, which the product spec suppresses;
+//! texts that say the account is only suspended or disabled for now decide
+//! before the bare code does (`text:suspended`).
 
 use super::reason::Reason;
 use Reason::*;
@@ -18,7 +23,7 @@ pub const EXACT: &[(&str, Reason)] = &[
     ("1.7", SenderRejected),
     ("1.8", SenderRejected),
     ("2.0", Filtered),
-    ("2.1", Suspended),
+    ("2.1", UserUnknown),
     ("2.2", MailboxFull),
     ("2.3", ExceedLimit),
     ("2.4", SystemError),

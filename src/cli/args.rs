@@ -21,4 +21,19 @@ pub enum Command {
     /// Parse saved bounce mail (.eml files, directories, Maildirs, mbox
     /// archives, `-` for stdin) and print one record per recipient.
     Parse(cmd::parse::ParseArgs),
+    /// Parse bounce mail (or read webhook events) and record the results
+    /// in the ledger.
+    Ingest(cmd::ingest::IngestArgs),
+    /// Record what was sent (CSV: message_id,recipient,campaign_id,sent_at).
+    ImportSends(cmd::import_sends::ImportSendsArgs),
+    /// Write the suppression list (own CSV/JSON or a sending platform's
+    /// import layout).
+    Export(cmd::export::ExportArgs),
+    /// Show an address's state, why it is suppressed, and its history.
+    Status(cmd::status::StatusArgs),
+    /// Lift an address's suppression, keeping an audit event.
+    Unsuppress(cmd::unsuppress::UnsuppressArgs),
+    /// Bounce, complaint and retry statistics rated against health
+    /// thresholds.
+    Stats(cmd::stats::StatsArgs),
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use clap::ValueEnum;
 use rebound::Record;
+use rebound::ledger::export::spreadsheet_safe;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,6 +41,8 @@ pub const COLUMNS: &[&str] = &[
     "event_time",
     "rule",
     "detector",
+    "feedback_type",
+    "will_retry_until",
 ];
 
 const TABLE_COLUMNS: &[&str] = &[
@@ -85,17 +88,9 @@ fn field(r: &Record, name: &str) -> String {
         "event_time" => o(&r.event_time),
         "rule" => o(&r.rule),
         "detector" => o(&r.detector),
+        "feedback_type" => o(&r.feedback_type),
+        "will_retry_until" => o(&r.will_retry_until),
         _ => String::new(),
-    }
-}
-
-/// Makes a cell safe to open in a spreadsheet: a value starting with
-/// `=`, `+`, `-`, `@`, tab or CR is prefixed with `'` (OWASP CSV injection).
-pub fn spreadsheet_safe(v: &str) -> std::borrow::Cow<'_, str> {
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}").into()
-    } else {
-        v.into()
     }
 }
 

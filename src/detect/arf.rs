@@ -1,7 +1,10 @@
 //! RFC 5965 Abuse Reporting Format: spam complaints and other feedback
-//! reports (`multipart/report; report-type=feedback-report`). One record
-//! per complaining recipient, from Original-Rcpt-To or Removal-Recipient,
-//! else the returned message's To.
+//! reports (`multipart/report; report-type=feedback-report`), and
+//! Microsoft's JMRP complaints (the reported message returned as
+//! message/rfc822, marked by `X-HmXmrOriginalRecipient`; see Microsoft's
+//! "Junk Mail Reporting Program" documentation). One record per
+//! complaining recipient: Original-Rcpt-To or Removal-Recipient of the
+//! report, else the JMRP recipient header, else the returned message's To.
 
 use super::{Detector, Row};
 use crate::model::EventType;
@@ -11,6 +14,19 @@ use crate::parse::fields::{addresses_in, strip_type};
 /// The ARF detector.
 pub struct Arf;
 
+/// The header Microsoft's JMRP adds to the returned message: the address
+/// of the complaining recipient.
+const JMRP_RECIPIENT: &str = "x-hmxmroriginalrecipient";
+
+fn jmrp_recipients(mail: &Mail<'_>) -> Vec<String> {
+    mail.returned
+        .as_ref()
+        .map(|r| {
+            r.headers.all(JMRP_RECIPIENT).flat_map(addresses_in).collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Detector for Arf {
     fn id(&self) -> &'static str {
         "arf"
@@ -18,21 +34,33 @@ impl Detector for Arf {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.feedback.is_some()
+            || mail
+                .returned
+                .as_ref()
+                .is_some_and(|r| r.headers.get(JMRP_RECIPIENT).is_some())
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let fb = mail.feedback.as_ref()?;
-        let feedback_type =
-            fb.get("feedback-type").map(|t| t.trim().to_ascii_lowercase());
+        let fb = mail.feedback.clone().unwrap_or_default();
+        // A JMRP report has no feedback fields: it is always a complaint.
+        let feedback_type = fb
+            .get("feedback-type")
+            .map(|t| t.trim().to_ascii_lowercase())
+            .or_else(|| mail.feedback.is_none().then(|| "abuse".to_string()));
         let mut recipients: Vec<String> = fb
             .all("original-rcpt-to")
             .chain(fb.all("removal-recipient"))
             .flat_map(|v| addresses_in(strip_type(v)))
             .collect();
         if recipients.is_empty() {
+            recipients = jmrp_recipients(mail);
+        }
+        if recipients.is_empty() {
             recipients =
                 mail.returned.as_ref().map(|r| r.to()).unwrap_or_default();
         }
+        recipients.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        let user_agent = fb.get("user-agent").unwrap_or(&mail.from);
         let base = Row {
             kind: Some(EventType::Complaint),
             feedback_type,
@@ -43,9 +71,8 @@ impl Detector for Arf {
                 .get("arrival-date")
                 .or_else(|| fb.get("received-date"))
                 .map(str::to_string),
-            diagnostic: fb
-                .get("user-agent")
-                .map(|u| format!("feedback report from {u}")),
+            diagnostic: (!user_agent.is_empty())
+                .then(|| format!("feedback report from {user_agent}")),
             ..Row::default()
         };
         if recipients.is_empty() {

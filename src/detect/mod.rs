@@ -5,10 +5,33 @@
 //! headers, boundaries, body markers) and turns it into [`Row`]s, one per
 //! failed recipient. It does not classify: [`crate::classify`] does. The
 //! registry runs MTA-specific detectors first, then the standards (RFC 3464
-//! DSN, RFC 5965 ARF, RFC 3834 auto-replies, unsubscribe requests), so a
+//! DSN, RFC 5965 ARF, unsubscribe requests, RFC 3834 auto-replies), so a
 //! vendor that knows more than its DSN says can add it.
 
 // Classic MTAs (Sendmail, Postfix, Exim, qmail, ...).
+mod activehunter;
+mod amavis;
+mod apachejames;
+mod courier;
+mod domino;
+mod dragonfly;
+mod exim;
+mod fml;
+mod imailserver;
+mod mailfoundry;
+mod mailmarshal;
+mod messagingserver;
+mod notes;
+mod opensmtpd;
+mod postfix;
+mod qmail;
+mod sendmail;
+mod v5sendmail;
+mod x1;
+mod x2;
+mod x3;
+mod x5;
+mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
 // Gateways, carriers and regional providers.
 // Standards.
@@ -16,6 +39,8 @@ mod arf;
 mod rfc3464;
 mod rfc3834;
 mod unsubscribe;
+// Text scanning shared by the plain-text formats.
+mod scan;
 
 use crate::classify::Reason;
 use crate::model::EventType;
@@ -74,13 +99,38 @@ pub trait Detector: Sync {
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
     // Classic MTAs.
+    &activehunter::Activehunter,
+    &amavis::Amavis,
+    &apachejames::Apachejames,
+    &courier::Courier,
+    &domino::Domino,
+    &fml::Fml,
+    &mailfoundry::Mailfoundry,
+    &mailmarshal::Mailmarshal,
+    &messagingserver::Messagingserver,
+    &notes::Notes,
+    &postfix::Postfix,
+    &dragonfly::Dragonfly,
+    &exim::Exim,
+    &qmail::Qmail,
+    &imailserver::Imailserver,
+    &opensmtpd::Opensmtpd,
+    &v5sendmail::V5sendmail,
+    &sendmail::Sendmail,
+    &x2::X2,
+    &x1::X1,
+    &x3::X3,
+    &x5::X5,
+    &x6::X6,
     // Large providers and ESPs.
     // Gateways, carriers and regional providers.
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
-    &rfc3834::Rfc3834,
+    // An unsubscribe command sent by a mail client is often also marked
+    // Auto-Submitted (Apple Mail): the command decides.
     &unsubscribe::Unsubscribe,
+    &rfc3834::Rfc3834,
 ];
 
 /// Runs the registry over a message: the first detector that decodes rows

@@ -1,8 +1,11 @@
 //! RFC 3834 automatic responses: out-of-office and vacation replies. They
 //! are recognised by their headers (Auto-Submitted: auto-replied,
-//! X-Autoreply, X-Autorespond, Precedence: auto_reply, X-Auto-Response-
-//! Suppress on Exchange replies) or by out-of-office subjects in several
-//! languages. The recipient is the person who is away: the reply's From.
+//! X-Autoreply, X-Autorespond, Precedence: auto_reply) or by their subject:
+//! an unmistakable out-of-office subject in one of several languages
+//! counts alone; a word that also starts ordinary subjects ("Absence",
+//! "Vacation") counts only on mail that says it was sent automatically
+//! (Exchange's X-Auto-Response-Suppress, Auto-Submitted, Precedence). The
+//! recipient is the person who is away: the reply's From.
 
 use std::sync::LazyLock;
 
@@ -15,44 +18,66 @@ use crate::parse::Mail;
 /// The auto-reply detector.
 pub struct Rfc3834;
 
-/// Out-of-office subjects, sorted by language. Sources: the default
-/// subjects of Exchange/Outlook, Gmail, Zimbra, Dovecot Sieve vacation and
-/// common localisations.
+/// Out-of-office subjects that ordinary mail does not start with, by
+/// language. Sources: the default subjects of Exchange/Outlook ("Automatic
+/// reply:" and its localisations), Gmail, Zimbra, Dovecot Sieve vacation.
 #[rustfmt::skip]
 static SUBJECTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(concat!(
     r"(?i)^(?:",
     // English
     r"auto(?:matic)?[ -]?(?:reply|response|respons|answer)|autoreply|auto[- ]?respond|",
-    r"out of (?:the )?office|away from (?:the )?office|on vacation|vacation (?:reply|message|notice)|",
-    r"i am (?:currently )?(?:out|away)|i'm (?:currently )?(?:out|away)|",
+    r"out of (?:the )?office|away from (?:the )?office|vacation (?:reply|message|notice)|",
     // German
-    r"automatische antwort|abwesenheitsnotiz|abwesenheit|außer haus|nicht im büro|",
+    r"automatische antwort|abwesenheitsnotiz|nicht im büro|",
     // French
-    r"réponse automatique|reponse automatique|absence|absent du bureau|",
+    r"réponse automatique|reponse automatique|absent du bureau|",
     // Spanish / Portuguese
-    r"respuesta automática|respuesta automatica|fuera de la oficina|ausente|resposta automática|resposta automatica|fora do escritório|",
+    r"respuesta automática|respuesta automatica|fuera de la oficina|resposta automática|resposta automatica|fora do escritório|",
     // Indonesian
-    r"balasan otomatis|sedang cuti|di luar kantor|",
+    r"balasan otomatis|di luar kantor|",
     // Dutch / Italian
-    r"automatisch antwoord|afwezig|risposta automatica|fuori ufficio|",
+    r"automatisch antwoord|risposta automatica|fuori ufficio|",
     // Japanese
-    r"自動返信|自動応答|不在通知|不在のお知らせ|休暇",
+    r"自動返信|自動応答|不在通知|不在のお知らせ",
     r")",
 )).unwrap());
 
+/// Subjects of auto-replies that ordinary mail may also start with; they
+/// count only on mail marked as automatic.
+#[rustfmt::skip]
+static WEAK_SUBJECTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(concat!(
+    r"(?i)^(?:",
+    r"on vacation|i am (?:currently )?(?:out|away)|i'm (?:currently )?(?:out|away)|out of town|",
+    r"abwesenheit|außer haus|urlaub|",
+    r"absence|absent|en congés|",
+    r"ausente|vacaciones|",
+    r"sedang cuti|cuti|",
+    r"afwezig|assente|",
+    r"休暇|不在",
+    r")",
+)).unwrap());
+
+/// Headers that say the reply itself is an automatic response.
 fn header_says_auto_reply(mail: &Mail<'_>) -> bool {
-    let auto = mail
-        .header("Auto-Submitted")
-        .map(|v| v.to_ascii_lowercase())
-        .is_some_and(|v| v.starts_with("auto-replied"));
-    let precedence = mail
-        .header("Precedence")
-        .is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
-    auto || precedence
+    mail.header("Auto-Submitted")
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"))
+        || mail
+            .header("Precedence")
+            .is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"))
         || mail.has_header("X-Autoreply")
         || mail.has_header("X-Autorespond")
-        || mail.header("X-Auto-Response-Suppress").is_some()
-            && SUBJECTS.is_match(&mail.subject)
+}
+
+/// Headers that mark mail as sent by a program, without saying it is a
+/// reply (Exchange marks its automatic replies only with this).
+fn header_says_automatic(mail: &Mail<'_>) -> bool {
+    mail.has_header("X-Auto-Response-Suppress")
+        || mail
+            .header("Auto-Submitted")
+            .is_some_and(|v| !v.eq_ignore_ascii_case("no"))
+        || mail.header("Precedence").is_some_and(|v| {
+            matches!(v.to_ascii_lowercase().as_str(), "bulk" | "junk")
+        })
 }
 
 impl Detector for Rfc3834 {
@@ -69,12 +94,16 @@ impl Detector for Rfc3834 {
         let subject = mail
             .subject
             .trim_start_matches(|c: char| c == '[' || c.is_whitespace());
-        if !(header_says_auto_reply(mail) || SUBJECTS.is_match(subject)) {
+        let auto_reply = header_says_auto_reply(mail)
+            || SUBJECTS.is_match(subject)
+            || WEAK_SUBJECTS.is_match(subject) && header_says_automatic(mail);
+        if !auto_reply {
             return None;
         }
         let from = Some(mail.from.clone()).filter(|f| f.contains('@'))?;
-        if from.starts_with("mailer-daemon@")
-            || from.starts_with("postmaster@")
+        let local = from.split('@').next().unwrap_or("");
+        if local.eq_ignore_ascii_case("mailer-daemon")
+            || local.eq_ignore_ascii_case("postmaster")
         {
             return None;
         }
@@ -87,5 +116,31 @@ impl Detector for Rfc3834 {
             ),
             ..Row::default()
         }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strong_and_weak_subjects() {
+        for s in [
+            "Automatic reply: Offer",
+            "Out of Office: Re: hello",
+            "Abwesenheitsnotiz: Angebot",
+            "Réponse automatique : Offre",
+            "Respuesta automática: Oferta",
+            "Balasan Otomatis: Penawaran",
+            "自動返信: ご案内",
+        ] {
+            assert!(SUBJECTS.is_match(s), "{s}");
+        }
+        for s in ["Absence de Marie", "Abwesenheit", "Cuti bersama", "休暇"]
+        {
+            assert!(!SUBJECTS.is_match(s), "{s}");
+            assert!(WEAK_SUBJECTS.is_match(s), "{s}");
+        }
+        assert!(!SUBJECTS.is_match("Re: out of office plans"));
     }
 }

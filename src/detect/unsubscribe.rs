@@ -1,11 +1,14 @@
 //! Unsubscribe requests mailed to the bounce or list address (the mailto:
 //! form of List-Unsubscribe, RFC 2369): a subject that is the command
-//! `unsubscribe` (or a localised form), or a message addressed to an
-//! `unsubscribe` mailbox. The recipient to suppress is the sender.
+//! `unsubscribe` (or a localised form), a body that is only the command
+//! under an empty subject, a message addressed to an `unsubscribe`
+//! mailbox, or Apple Mail's `X-Apple-Unsubscribe: true`. The recipient to
+//! suppress is the sender.
 
 use super::{Detector, Row};
 use crate::model::EventType;
 use crate::parse::Mail;
+use crate::parse::fields::addresses_in;
 
 /// The unsubscribe-request detector.
 pub struct Unsubscribe;
@@ -37,11 +40,28 @@ impl Detector for Unsubscribe {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let to_unsub = mail
-            .header("To")
-            .map(|t| t.to_ascii_lowercase())
-            .is_some_and(|t| t.contains("unsubscribe") && t.contains('@'));
-        if !(is_command(&mail.subject) || to_unsub) {
+        if mail.from.starts_with("mailer-daemon@")
+            || mail.from.starts_with("postmaster@")
+        {
+            return None;
+        }
+        let to_unsub = mail.header("To").is_some_and(|t| {
+            addresses_in(&t).iter().any(|a| {
+                a.rsplit_once('@').is_some_and(|(local, _)| {
+                    local.to_ascii_lowercase().contains("unsubscribe")
+                })
+            })
+        });
+        let apple = mail
+            .header("X-Apple-Unsubscribe")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let body_command = mail.subject.is_empty()
+            && mail
+                .text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(is_command);
+        if !(is_command(&mail.subject) || to_unsub || apple || body_command) {
             return None;
         }
         Some(vec![Row {

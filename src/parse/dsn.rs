@@ -6,6 +6,7 @@ use super::fields::{
     self, Fields, clean_address, clip, field_blocks, strip_type,
 };
 use crate::detect::Row;
+use crate::model::EventType;
 
 /// A parsed delivery-status body.
 #[derive(Debug, Clone, Default)]
@@ -23,17 +24,72 @@ fn is_recipient_block(f: &Fields) -> bool {
         || (f.get("action").is_some() && f.get("status").is_some())
 }
 
+/// Splits a block that holds several recipients without the blank lines
+/// between them (some MTAs write them so): a new recipient starts at an
+/// Original-Recipient or Final-Recipient the current one already has.
+/// (Either may come first within one recipient.)
+fn split_recipients(block: Fields) -> Vec<Fields> {
+    let mut out: Vec<Fields> = vec![Fields::default()];
+    for (name, value) in block.0 {
+        let starts_new =
+            matches!(name.as_str(), "final-recipient" | "original-recipient")
+                && out
+                    .last()
+                    .is_some_and(|b| b.0.iter().any(|(m, _)| *m == name));
+        if starts_new {
+            out.push(Fields::default());
+        }
+        if let Some(b) = out.last_mut() {
+            b.0.push((name, value));
+        }
+    }
+    out
+}
+
 /// Parses a delivery-status body; `None` when it holds no recipient block.
 pub fn parse(text: &str) -> Option<Dsn> {
     let mut dsn = Dsn::default();
     for block in field_blocks(text) {
         if is_recipient_block(&block) {
-            dsn.recipients.push(block);
+            dsn.recipients.extend(split_recipients(block));
         } else if dsn.recipients.is_empty() {
             dsn.message.0.extend(block.0);
         }
     }
     (!dsn.recipients.is_empty()).then_some(dsn)
+}
+
+/// The Status of a recipient block. A bare `X.0.0` says less than the
+/// diagnostic often does (`Status: 5.0.0` with `550 5.1.0 Address
+/// rejected`): then the diagnostic's code of the same class wins.
+fn status_of(field: Option<&str>, diagnostic: Option<&str>) -> Option<String> {
+    let status = field.and_then(fields::status_in);
+    let in_diag = diagnostic.and_then(fields::status_in);
+    match (status, in_diag) {
+        (Some(s), Some(d))
+            if s.ends_with(".0.0")
+                && !d.ends_with(".0.0")
+                && s.as_bytes()[0] == d.as_bytes()[0] =>
+        {
+            Some(d)
+        }
+        (s, _) => s,
+    }
+}
+
+/// The event type when the Action is not one of RFC 3464's five: Postfix
+/// address-verification reports say `deliverable` / `undeliverable`, and a
+/// block without an Action but with a 2.X.X status is a success. `None`
+/// leaves the standard mapping ([`crate::detect::kind_of_action`]).
+fn kind_of(action: Option<&str>, status: Option<&str>) -> Option<EventType> {
+    match action {
+        Some("deliverable") => Some(EventType::Delivered),
+        Some("undeliverable") => Some(EventType::Bounce),
+        None if status.is_some_and(|s| s.starts_with('2')) => {
+            Some(EventType::Delivered)
+        }
+        _ => None,
+    }
 }
 
 /// Finds DSN fields written into a plain-text body (reports whose
@@ -69,7 +125,16 @@ impl Dsn {
             .map(|r| {
                 let diag =
                     r.get("diagnostic-code").map(|d| own(strip_type(d)));
+                let action = r.get("action").map(|a| {
+                    // "failed (bad mailbox)" and "Failed" both occur.
+                    a.split(|c: char| !c.is_ascii_alphabetic())
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase()
+                });
+                let status = status_of(r.get("status"), diag.as_deref());
                 Row {
+                    kind: kind_of(action.as_deref(), status.as_deref()),
                     recipient: r
                         .get("final-recipient")
                         .and_then(clean_address)
@@ -82,14 +147,8 @@ impl Dsn {
                     original_recipient: r
                         .get("original-recipient")
                         .and_then(clean_address),
-                    action: r.get("action").map(|a| {
-                        // "failed (bad mailbox)" and "Failed" both occur.
-                        a.split(|c: char| !c.is_ascii_alphabetic())
-                            .next()
-                            .unwrap_or("")
-                            .to_ascii_lowercase()
-                    }),
-                    status: r.get("status").and_then(fields::status_in),
+                    action,
+                    status,
                     reply_code: diag
                         .as_deref()
                         .and_then(fields::reply_code_in),
@@ -126,6 +185,36 @@ mod tests {
         assert_eq!(rows[0].remote_mta.as_deref(), Some("mx.example.org"));
         assert_eq!(rows[1].action.as_deref(), Some("delayed"));
         assert_eq!(rows[1].reporting_mta.as_deref(), Some("mx.example.net"));
+    }
+
+    #[test]
+    fn a_generic_status_yields_to_the_diagnostic() {
+        let rows = parse("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 #5.1.0 Address rejected\n").unwrap().rows();
+        assert_eq!(rows[0].status.as_deref(), Some("5.1.0"));
+        let rows = parse("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 4.2.2 odd\n").unwrap().rows();
+        assert_eq!(rows[0].status.as_deref(), Some("5.0.0"));
+    }
+
+    #[test]
+    fn recipients_without_blank_lines_are_split() {
+        let rows = parse("Reporting-MTA: dns; mx.example.net\n\nOriginal-Recipient: rfc822; a@example.org\nFinal-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\nOriginal-Recipient: rfc822; b@example.org\nFinal-Recipient: rfc822; b@example.org\nAction: failed\nStatus: 5.2.2\n\nAction: failed\nFinal-Recipient: rfc822; d@example.org\nOriginal-Recipient: rfc822; d@example.org\nStatus: 5.1.1\nFinal-Recipient: rfc822; c@example.org\nAction: deliverable\nStatus: 2.1.5\n").unwrap().rows();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.recipient.as_deref(), r.status.as_deref(), r.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("a@example.org"), Some("5.1.1"), None),
+                (Some("b@example.org"), Some("5.2.2"), None),
+                (Some("d@example.org"), Some("5.1.1"), None),
+                (
+                    Some("c@example.org"),
+                    Some("2.1.5"),
+                    Some(EventType::Delivered)
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -227,6 +227,13 @@ pub fn clean_address(raw: &str) -> Option<String> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
+    // Text that runs on after an ASCII top-level domain without a space
+    // ("a@example.jp您好") is not part of the address.
+    let tld_start = s.rfind('.').map_or(s.len(), |i| i + 1);
+    let s = match s[tld_start..].find(|c: char| !c.is_ascii()) {
+        Some(i) if i > 0 => &s[..tld_start + i],
+        _ => s,
+    };
     Some(decode_xtext(s))
 }
 
@@ -327,6 +334,14 @@ mod tests {
             Some("x@y.example".into())
         );
         assert_eq!(clean_address("nobody"), None);
+        assert_eq!(
+            clean_address("a@example.jp您好"),
+            Some("a@example.jp".into())
+        );
+        assert_eq!(
+            clean_address("a@例え.テスト"),
+            Some("a@例え.テスト".into())
+        );
         assert_eq!(decode_xtext("a+2Bb@x.example"), "a+b@x.example");
         assert_eq!(decode_xtext("\\x{4E2D}@x.example"), "中@x.example");
         assert_eq!(

@@ -182,6 +182,10 @@ impl<'x> Mail<'x> {
                         // message/global (RFC 6532) that was not parsed as a
                         // nested message: read its header section.
                         returned = Returned::from_text(&normalise_text(&s));
+                    } else if ct.is_empty() || ct.starts_with("multipart/") {
+                        // A multipart without a usable boundary: its body
+                        // is still the human-readable report.
+                        push_limited(&mut text, &s);
                     }
                 }
                 PartType::Message(nested) => {
@@ -609,6 +613,41 @@ mod tests {
             html_to_text("<p>a&amp;b</p><style>x{}</style>c"),
             "\na&b\nc"
         );
+    }
+
+    /// Every sample cut at many points, and with bytes of its body
+    /// damaged, parses to a result or an error, never a panic.
+    #[test]
+    fn damaged_samples_never_panic() {
+        let p = Parser::default();
+        let mut stack = vec![
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        ];
+        let mut n = 0;
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|x| x != "eml") {
+                    continue;
+                }
+                let raw = std::fs::read(&path).unwrap();
+                for cut in (0..raw.len()).step_by(13) {
+                    let _ = p.parse(&raw[..cut]);
+                }
+                let mut bent = raw.clone();
+                for i in (raw.len() / 3..raw.len()).step_by(17) {
+                    bent[i] = [b'\r', b'=', 0xff, b'-', b'\n'][i % 5];
+                }
+                let _ = p.parse(&bent);
+                n += 1;
+            }
+        }
+        assert!(n >= 25, "only {n} samples");
     }
 
     #[test]

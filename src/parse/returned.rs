@@ -52,9 +52,17 @@ impl Returned {
         self.headers.get("from").map(clip).and_then(address_in)
     }
 
-    /// The original subject, as found (encoded-words kept).
+    /// The original subject, encoded-words (RFC 2047) decoded.
     pub fn subject(&self) -> Option<String> {
-        self.headers.get("subject").map(|s| clip(s).to_string())
+        let raw = clip(self.headers.get("subject")?);
+        if !raw.contains("=?") {
+            return Some(raw.to_string());
+        }
+        let head = format!("Subject: {raw}\n\n");
+        let decoded = mail_parser::MessageParser::default()
+            .parse_headers(head.as_bytes())
+            .and_then(|m| m.subject().map(str::to_string));
+        Some(decoded.unwrap_or_else(|| raw.to_string()))
     }
 
     /// The envelope sender of the original (Return-Path), for VERP.
@@ -62,12 +70,20 @@ impl Returned {
         self.headers.get("return-path").map(clip).and_then(address_in)
     }
 
-    /// The first non-empty header of `names`, for the campaign id.
+    /// The first non-empty header of `names`, for the campaign id. A
+    /// List-Id gives its identifier (`Name <id>` → `id`, RFC 2919).
     pub fn first_of(&self, names: &[String]) -> Option<String> {
-        names
-            .iter()
-            .find_map(|n| self.headers.get(n))
-            .map(|v| clip(v.trim()).to_string())
+        names.iter().find_map(|n| {
+            let v = clip(self.headers.get(n)?.trim());
+            let v = if n.eq_ignore_ascii_case("list-id") {
+                v.rsplit_once('<')
+                    .and_then(|(_, id)| id.split_once('>'))
+                    .map_or(v, |(id, _)| id.trim())
+            } else {
+                v
+            };
+            (!v.is_empty()).then(|| v.to_string())
+        })
     }
 }
 
@@ -82,6 +98,13 @@ static INLINE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:return-path|received|message-id|from|to|subject|date|mime-version|x-[a-z0-9-]+|content-type|reply-to|sender|cc|list-id|delivered-to|dkim-signature|authentication-results):").unwrap()
 });
+
+/// Where a copy of the original message announced by a marker line starts
+/// in a plain-text body (the start of the marker line), if anywhere: the
+/// report's own text ends there.
+pub fn inline_start(text: &str) -> Option<usize> {
+    INLINE_MARKER.find(text).map(|m| m.start())
+}
 
 /// Finds a copy of the original header section inside a plain-text body:
 /// after a marker line such as "Below this line is a copy of the message",
@@ -121,6 +144,19 @@ mod tests {
         );
         assert!(
             find_inline("no marker\nTo: x@y.example\nSubject: s\n").is_none()
+        );
+    }
+
+    #[test]
+    fn subject_is_decoded_and_list_id_gives_its_id() {
+        let r = Returned::from_text(
+            "Subject: =?iso-8859-1?Q?Nouveaut=E9s?=\nList-Id: Weekly <weekly.example.com>\n",
+        )
+        .unwrap();
+        assert_eq!(r.subject().as_deref(), Some("Nouveautés"));
+        assert_eq!(
+            r.first_of(&["X-Campaign".into(), "List-Id".into()]).as_deref(),
+            Some("weekly.example.com")
         );
     }
 }

@@ -13,6 +13,7 @@ pub static GOOGLE: Provider = Provider {
     domains: &["gmail.com", "googlemail.com"],
     signature: r"\bgsmtp\b|support\.google\.com|google\.com/mail",
     rules: &[
+        Rule { id: "gmail:not_compliant", status: "", pattern: r"not rfc 5322 compliant|rfcmessagenoncompliant|multiple (?:\S+ ){0,3}?addresses in from: header", reason: NotCompliant },
         Rule { id: "gmail:dmarc", status: "5.7.26", pattern: r"dmarc|unauthenticated|spf|dkim", reason: AuthFailure },
         Rule { id: "gmail:unauthenticated", status: "", pattern: r"unauthenticated email|not pass authentication|authenticate your email|sender is unauthenticated", reason: AuthFailure },
         Rule { id: "gmail:ptr", status: "", pattern: r"does not have a ptr record|ptr record setup|reverse dns", reason: RequirePtr },
@@ -23,7 +24,8 @@ pub static GOOGLE: Provider = Provider {
         Rule { id: "gmail:inactive", status: "", pattern: r"account that you tried to reach is (?:inactive|over quota)", reason: Suspended },
         Rule { id: "gmail:no_user", status: "", pattern: r"account that you tried to reach does not exist|email account that you tried to reach does not exist|no such user", reason: UserUnknown },
         Rule { id: "gmail:blocked_ip", status: "", pattern: r"ip (?:address )?(?:that you're using|you are using).{0,60}(?:blocked|not permitted)|ip reputation|ip has been blocked", reason: BlockedIp },
-        Rule { id: "gmail:spam", status: "", pattern: r"likely unsolicited mail|spam content|detected that this message is likely suspicious|message has been blocked.{0,20}spam", reason: SpamContent },
+        Rule { id: "gmail:reputation", status: "", pattern: r"very low reputation|low reputation of the sending", reason: BadReputation },
+        Rule { id: "gmail:spam", status: "", pattern: r"rejected due to spam classification|likely unsolicited mail|spam content|detected that this message is likely suspicious|message has been blocked.{0,20}spam", reason: SpamContent },
         Rule { id: "gmail:virus", status: "", pattern: r"virus|security issue|attachment.{0,40}(?:blocked|not allowed)", reason: Virus },
         Rule { id: "gmail:too_big", status: "", pattern: r"exceeds? (?:google's|the) message size limit|message size limit", reason: MessageTooBig },
         Rule { id: "gmail:relaying", status: "", pattern: r"relay(?:ing)? (?:denied|not permitted)|smtp relay", reason: RelayingDenied },
@@ -135,6 +137,27 @@ mod tests {
         assert_eq!(
             rule("5.7.1", "Message rejected. See policy"),
             Some("gmail:policy")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "This message is not RFC 5322 compliant. There are multiple Subject headers. To reduce the amount of spam sent to Gmail, this message has been blocked."
+            ),
+            Some("gmail:not_compliant")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "Our system has detected that this message is likely suspicious due to the very low reputation of the sending IP address"
+            ),
+            Some("gmail:reputation")
+        );
+        assert_eq!(
+            rule(
+                "5.0.0",
+                "Your email to group a@example.com was rejected due to spam classification."
+            ),
+            Some("gmail:spam")
         );
         let _ = (AuthFailure, Policy);
     }

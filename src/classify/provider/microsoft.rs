@@ -23,6 +23,10 @@ pub static MICROSOFT: Provider = Provider {
         Rule { id: "outlook:recip_not_found", status: "", pattern: r"resolver\.adr\.recipnotfound|recipientnotfound|requested action not taken: mailbox unavailable", reason: UserUnknown },
         Rule { id: "outlook:mailbox_full", status: "", pattern: r"mailbox is full|quota", reason: MailboxFull },
         Rule { id: "outlook:auth", status: "5.7.509", pattern: r"", reason: AuthFailure },
+        Rule { id: "outlook:auth_level", status: "5.7.515", pattern: r"", reason: AuthFailure },
+        Rule { id: "outlook:sc", status: "", pattern: r"\bsc-00\d\b|\bcon:b1\b", reason: BlockedIp },
+        Rule { id: "outlook:dy", status: "", pattern: r"\bdy-00\d\b", reason: BadReputation },
+        Rule { id: "outlook:ou", status: "", pattern: r"\bou-00\d\b", reason: Policy },
         Rule { id: "outlook:dmarc", status: "", pattern: r"dmarc|spf|dkim|sender not authenticated", reason: AuthFailure },
         Rule { id: "outlook:rate", status: "4.7.", pattern: r"rate limit|throttled|try again later|server busy", reason: RateLimited },
         Rule { id: "outlook:spam", status: "5.7.5", pattern: r"spam|junk", reason: SpamContent },
@@ -91,6 +95,34 @@ mod tests {
                 "Access denied, sending domain does not pass DMARC verification"
             ),
             Some("outlook:auth")
+        );
+        assert_eq!(
+            rule(
+                "5.7.515",
+                "Access denied, sending domain example.com doesn't meet the required authentication level"
+            ),
+            Some("outlook:auth_level")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "550 SC-004 Unfortunately, messages from 192.0.2.1 weren't sent. The problem is that too many unwanted messages have been sent from this IP"
+            ),
+            Some("outlook:sc")
+        );
+        assert_eq!(
+            rule(
+                "4.7.0",
+                "421 RP-001 (BAY004-MC1F12) Unfortunately, some messages from 192.0.2.1 weren't sent. DY-001 temporarily rate limited due to low reputation"
+            ),
+            Some("outlook:dy")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "550 OU-001 (SNT004-MC1F43) Unfortunately, messages from 192.0.2.1 weren't sent. Please contact your Internet service provider"
+            ),
+            Some("outlook:ou")
         );
         assert_eq!(
             rule("5.7.1", "Sender not authenticated; SPF fail"),

@@ -8,7 +8,28 @@
 mod google;
 mod microsoft;
 mod yahoo;
-// Gateways, carriers and regional providers.
+// Gateways and filtering services.
+mod cloudflare;
+mod messagelabs;
+mod mimecast;
+mod proofpoint;
+// Carriers, hosters and regional providers.
+mod apple;
+mod comcast;
+mod cox;
+mod docomo;
+mod facebook;
+mod gmx;
+mod godaddy;
+mod googlegroups;
+mod kddi;
+mod laposte;
+mod mailru;
+mod orange;
+mod spectrum;
+mod tencent;
+mod yandex;
+mod zoho;
 
 use std::sync::LazyLock;
 
@@ -45,8 +66,33 @@ pub struct Provider {
 }
 
 /// Every provider.
-pub static PROVIDERS: &[&Provider] =
-    &[&google::GOOGLE, &microsoft::MICROSOFT, &yahoo::YAHOO];
+pub static PROVIDERS: &[&Provider] = &[
+    &google::GOOGLE,
+    &microsoft::MICROSOFT,
+    &yahoo::YAHOO,
+    &apple::APPLE,
+    &comcast::COMCAST,
+    &cox::COX,
+    &docomo::DOCOMO,
+    &facebook::FACEBOOK,
+    &godaddy::GODADDY,
+    &googlegroups::GOOGLEGROUPS,
+    &gmx::GMX,
+    &kddi::KDDI,
+    &laposte::LAPOSTE,
+    &mailru::MAILRU,
+    &orange::ORANGE,
+    &spectrum::SPECTRUM,
+    &tencent::TENCENT,
+    &yandex::YANDEX,
+    &zoho::ZOHO,
+    // Gateways last: a mailbox provider's own host or domain names the
+    // receiver better than the filter in front of it.
+    &cloudflare::CLOUDFLARE,
+    &messagelabs::MESSAGELABS,
+    &mimecast::MIMECAST,
+    &proofpoint::PROOFPOINT,
+];
 
 struct Compiled {
     rules: RegexSet,
@@ -123,6 +169,27 @@ pub fn lookup(
         .map(|r| (r.reason, r.id))
 }
 
+/// Test helper for the provider files: the provider is identified by its
+/// first host suffix, every documented `(status, text, rule id)` case picks
+/// its rule, and every rule of the provider has at least one case.
+#[cfg(test)]
+pub(crate) fn assert_documented(p: &Provider, cases: &[(&str, &str, &str)]) {
+    let host = format!("mx.{}", p.hosts[0]);
+    let i = identify(Some(&host), None, None).expect("identified by host");
+    assert_eq!(name(i), p.name, "{host} names another provider");
+    for (status, text, id) in cases {
+        let got = lookup(i, Some(status), text).map(|r| r.1);
+        assert_eq!(got, Some(*id), "{status} {text:?}");
+    }
+    for r in p.rules {
+        assert!(
+            cases.iter().any(|c| c.2 == r.id),
+            "rule {} has no documented case",
+            r.id
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,7 +197,10 @@ mod tests {
     #[test]
     fn rule_ids_are_unique_and_prefixed() {
         let mut seen = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
         for p in PROVIDERS {
+            assert!(names.insert(p.name), "duplicate provider {}", p.name);
+            assert!(!p.hosts.is_empty(), "{} has no host", p.name);
             for r in p.rules {
                 assert!(seen.insert(r.id), "duplicate {}", r.id);
                 assert!(

@@ -9,13 +9,17 @@ use crate::classify::reason::Reason::*;
 pub static YAHOO: Provider = Provider {
     name: "yahoo",
     hosts: &["aol.com", "yahoo.com", "yahoodns.net"],
-    domains: &["aim.com", "aol.com", "rocketmail.com", "yahoo.co.jp", "yahoo.co.uk", "yahoo.com", "ymail.com"],
-    signature: r"\[TS0[1-4]\]|\[TSS0\d\]|\[BL2\d\]|senders\.yahooinc\.com|postmaster\.yahooinc\.com|help\.yahoo\.com",
+    domains: &["aim.com", "aol.co.uk", "aol.com", "aol.de", "aol.fr", "rocketmail.com", "verizon.net", "yahoo.co.jp", "yahoo.co.uk", "yahoo.com", "ymail.com"],
+    signature: r"\[TS0[1-4]\]|\[TSS0\d\]|\[BL2\d\]|senders\.yahooinc\.com|postmaster\.yahooinc\.com|postmaster\.verizonmedia\.com|help\.yahoo\.com|postmaster\.aol\.com",
     rules: &[
         Rule { id: "yahoo:tss04", status: "", pattern: r"\[tss04\]|user complaints", reason: BadReputation },
         Rule { id: "yahoo:tss09", status: "", pattern: r"\[tss09\]|permanently deferred", reason: BlockedIp },
         Rule { id: "yahoo:bl23", status: "", pattern: r"\[bl2\d\]|blocked using|block list", reason: Blocklisted },
         Rule { id: "yahoo:ts0x", status: "", pattern: r"\[ts0[1-4]\]|temporarily deferred due to unexpected volume or user complaints", reason: RateLimited },
+        Rule { id: "yahoo:aol_blocked", status: "", pattern: r"\b(?:rly|con):b\d\b", reason: BlockedIp },
+        Rule { id: "yahoo:aol_url", status: "", pattern: r"\bhvu:b\d\b", reason: SpamContent },
+        Rule { id: "yahoo:aol_rate", status: "", pattern: r"\bdyn:t\d\b|\brly:nw\b", reason: RateLimited },
+        Rule { id: "yahoo:policy", status: "5.7.9", pattern: r"not accepted for policy reasons", reason: Policy },
         Rule { id: "yahoo:dmarc", status: "", pattern: r"dmarc|not (?:pass|passing) authentication|unauthenticated|spf|dkim", reason: AuthFailure },
         Rule { id: "yahoo:no_user", status: "", pattern: r"user doesn't have a yahoo\.com account|mailbox unavailable|user unknown|no such user|doesn't have a \S+ account", reason: UserUnknown },
         Rule { id: "yahoo:mailbox_full", status: "", pattern: r"over quota|mailbox full|full mailbox", reason: MailboxFull },
@@ -75,6 +79,34 @@ mod tests {
                 "Requested mail action aborted, mailbox not found: user doesn't have a yahoo.com account"
             ),
             Some("yahoo:no_user")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "554 RLY:B1 (AOL) http://postmaster.aol.com/errors/554rlyb1.html"
+            ),
+            Some("yahoo:aol_blocked")
+        );
+        assert_eq!(
+            rule(
+                "5.7.1",
+                "554 HVU:B1 http://postmaster.aol.com/errors/554hvub1.html"
+            ),
+            Some("yahoo:aol_url")
+        );
+        assert_eq!(
+            rule(
+                "4.7.1",
+                "421 DYN:T1 http://postmaster.aol.com/errors/421dynt1.html"
+            ),
+            Some("yahoo:aol_rate")
+        );
+        assert_eq!(
+            rule(
+                "5.7.9",
+                "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.verizonmedia.com/error-codes"
+            ),
+            Some("yahoo:policy")
         );
         assert_eq!(
             rule("5.2.2", "Mailbox over quota"),

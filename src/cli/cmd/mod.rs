@@ -1,10 +1,70 @@
 //! Subcommands, one file each, and the dispatcher.
 
+pub mod export;
+pub mod import_sends;
+pub mod ingest;
 pub mod parse;
+pub mod stats;
+pub mod status;
+pub mod unsuppress;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use rebound::ledger::{Ledger, LedgerOptions};
 
 use super::args::{Cli, Command};
+
+/// Where the ledger is, shared by every command that uses it.
+#[derive(Debug, Args, Clone)]
+pub struct LedgerArgs {
+    /// The ledger file (SQLite; created when missing).
+    #[arg(long, env = "REBOUND_DB", default_value = "rebound.db")]
+    pub db: PathBuf,
+    /// How long to wait for another process holding the ledger, in
+    /// milliseconds.
+    #[arg(long, env = "REBOUND_BUSY_TIMEOUT", default_value_t = 5000)]
+    pub busy_timeout: u64,
+    /// Refuse to grow the ledger file beyond this many bytes.
+    #[arg(long, env = "REBOUND_DB_MAX_SIZE")]
+    pub db_max_size: Option<u64>,
+}
+
+impl LedgerArgs {
+    /// Opens the ledger for writing (creating or migrating it).
+    pub fn open(&self) -> anyhow::Result<Ledger> {
+        self.open_with(false)
+    }
+
+    /// Opens an existing ledger for reading only.
+    pub fn open_read_only(&self) -> anyhow::Result<Ledger> {
+        self.open_with(true)
+    }
+
+    fn open_with(&self, read_only: bool) -> anyhow::Result<Ledger> {
+        let opts = LedgerOptions {
+            busy_timeout: Duration::from_millis(self.busy_timeout),
+            max_size: self.db_max_size,
+            read_only,
+        };
+        Ok(Ledger::open_with(&self.db, &opts)?)
+    }
+}
+
+/// Parses a time given as RFC 3339, `YYYY-MM-DD` or Unix seconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .or_else(|| rebound::time::parse_rfc3339(s))
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)"
+            )
+        })
+}
 
 /// An error that carries its own exit code (3 connection, 4 locked, ...).
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +80,12 @@ pub struct Exit {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(a) => parse::run(a),
+        Command::Ingest(a) => ingest::run(a),
+        Command::ImportSends(a) => import_sends::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Status(a) => status::run(a),
+        Command::Unsuppress(a) => unsuppress::run(a),
+        Command::Stats(a) => stats::run(a),
     }
 }
 

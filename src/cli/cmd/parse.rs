@@ -1,7 +1,8 @@
 //! `rebound parse PATH...`: parse saved mail and print one record per
 //! recipient. Ordinary mail gives no record and is counted in the summary
 //! on stderr; messages that cannot be parsed are named on stderr and make
-//! the exit code 1.
+//! the exit code 1; inputs that cannot be read are named too and make it 2
+//! (what could be read is still output).
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -86,7 +87,7 @@ pub fn parse_inputs(
                     for r in &mut report.records {
                         r.file = Some(m.source.clone());
                     }
-                    Outcome::Parsed(m.source, report)
+                    Outcome::Parsed(m.name(), report)
                 }
                 Err(e) => Outcome::Failed(m, e.to_string()),
             },
@@ -131,7 +132,7 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
             Outcome::Failed(m, e) => {
                 messages += 1;
                 failed += 1;
-                eprintln!("rebound: {}: cannot parse: {e}", m.source);
+                eprintln!("rebound: {}: cannot parse: {e}", m.name());
             }
             Outcome::Unreadable(e) => {
                 unreadable += 1;
@@ -144,9 +145,11 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "rebound: {messages} messages: {reports} reports ({records} records), {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs"
     );
-    Ok(if unreadable > 0 && messages == 0 {
+    // An input that cannot be read is an I/O error (2) even when others
+    // were read and output; a message that cannot be parsed is 1.
+    Ok(if unreadable > 0 {
         ExitCode::from(2)
-    } else if failed > 0 || unreadable > 0 {
+    } else if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -1,0 +1,119 @@
+-- The rebound ledger (SQLite). Embedded in the binary with include_str!
+-- and applied by `Ledger::open` (src/ledger/mod.rs).
+--
+-- Versioning: the file is a list of migrations, each introduced by a line
+-- `-- migration N` (N = 1, 2, ... in order). `PRAGMA user_version` holds the
+-- last migration applied; on open every later migration runs, in one
+-- transaction, and user_version is raised. Never edit a migration that has
+-- shipped: append a new one.
+--
+-- Times are Unix seconds (UTC). Addresses are lower-cased.
+
+-- migration 1
+
+-- Every event ever recorded: bounces, delay warnings, complaints,
+-- auto-replies, unsubscribe requests, delivery receipts (from mail or from
+-- a sending platform's webhooks), and the manual `suppress` / `unsuppress`
+-- audit events. Never updated except to link a bounce to its send.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    -- 128 bits of SHA-256 over (report key, recipient, type): the
+    -- idempotency key. The report key is the report's Message-ID, else the
+    -- SHA-256 of its bytes.
+    event_key BLOB NOT NULL UNIQUE,
+    -- The recipient, lower-cased; NULL when no recipient could be found
+    -- (class 30) and no send ties the report to one.
+    address TEXT,
+    -- bounce, delay, complaint, auto_reply, unsubscribe, delivered,
+    -- suppress, unsuppress.
+    kind TEXT NOT NULL,
+    category TEXT,
+    class INTEGER,
+    reason TEXT,
+    action TEXT,
+    status TEXT,
+    reply_code TEXT,
+    diagnostic TEXT,
+    remote_mta TEXT,
+    provider TEXT,
+    campaign_id TEXT,
+    feedback_type TEXT,
+    detector TEXT,
+    rule TEXT,
+    -- Message-ID of the report, and of the message that bounced.
+    message_id TEXT,
+    original_message_id TEXT,
+    -- When the bounced message was sent (from `import-sends`).
+    sent_at INTEGER,
+    -- When it happened (from the report), and when it was recorded.
+    event_time INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    -- Where it came from: a path, `path#N`, `imap:...`, `webhook:FILE:LINE`,
+    -- or `manual`.
+    source TEXT,
+    -- The operator's note of a manual event.
+    note TEXT
+);
+CREATE INDEX events_by_address ON events (address, event_time, id);
+CREATE INDEX events_by_time ON events (event_time);
+CREATE INDEX events_by_original ON events (original_message_id)
+    WHERE original_message_id IS NOT NULL;
+
+-- The state of every address seen, folded from its events in event_time
+-- order (src/ledger/state.rs); recomputed whenever an event arrives out of
+-- order.
+CREATE TABLE addresses (
+    address TEXT PRIMARY KEY,
+    domain TEXT NOT NULL,
+    -- active, soft_bouncing, suppressed.
+    state TEXT NOT NULL,
+    -- hard_bounce, soft_escalated, complaint, unsubscribed, manual.
+    suppression_reason TEXT,
+    suppressed_at INTEGER,
+    -- The event that suppressed the address.
+    suppressed_by INTEGER,
+    -- Soft bounces since the last delivery (or unsuppress), and the time of
+    -- the first of them.
+    soft_streak INTEGER NOT NULL DEFAULT 0,
+    streak_start INTEGER,
+    hard_count INTEGER NOT NULL DEFAULT 0,
+    soft_count INTEGER NOT NULL DEFAULT 0,
+    alert_count INTEGER NOT NULL DEFAULT 0,
+    delay_count INTEGER NOT NULL DEFAULT 0,
+    complaint_count INTEGER NOT NULL DEFAULT 0,
+    unsubscribe_count INTEGER NOT NULL DEFAULT 0,
+    auto_reply_count INTEGER NOT NULL DEFAULT 0,
+    delivered_count INTEGER NOT NULL DEFAULT 0,
+    first_event INTEGER NOT NULL,
+    last_event INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX addresses_by_state ON addresses (state, suppressed_at);
+
+-- What was sent (`rebound import-sends`): the denominators of the rates and
+-- the start of time-to-bounce.
+CREATE TABLE sends (
+    message_id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    campaign_id TEXT,
+    sent_at INTEGER NOT NULL,
+    -- Receiving provider of the recipient's domain, when known.
+    provider TEXT
+) WITHOUT ROWID;
+CREATE INDEX sends_by_campaign ON sends (campaign_id, sent_at);
+
+-- How far each IMAP mailbox has been swept; advanced in the same
+-- transaction as the events it produced.
+CREATE TABLE checkpoints (
+    account TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account, mailbox)
+) WITHOUT ROWID;
+
+-- Ledger settings (the soft-bounce escalation policy).
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;

@@ -1,0 +1,143 @@
+//! `rebound stats`: hard, soft and complaint rates per campaign, soft
+//! rate per provider, reason distribution, retry success, time to bounce
+//! and the weekly trend, each rate rated against the spec's thresholds
+//! (`rebound::ledger::stats`). `--json` prints the same as one object.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use rebound::ledger::stats::{Filter, Rates, Stats};
+
+use super::{LedgerArgs, parse_time};
+
+/// Arguments of `rebound stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this campaign.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Only events and sends at or after this time (RFC 3339, YYYY-MM-DD
+    /// or Unix seconds).
+    #[arg(long, value_parser = parse_time)]
+    pub since: Option<i64>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+}
+
+/// Runs `rebound stats`.
+pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
+    let ledger = a.ledger.open_read_only()?;
+    let s = ledger.stats(&Filter { campaign: a.campaign, since: a.since })?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &s)?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &s)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".to_string(), |r| format!("{:.2}%", r * 100.0))
+}
+
+fn rated(r: Option<f64>, rating: Option<&str>) -> String {
+    match rating {
+        Some(x) => format!("{} {x}", pct(r)),
+        None => pct(r),
+    }
+}
+
+fn rates_line(
+    out: &mut impl Write,
+    name: &str,
+    r: &Rates,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{name:<24} {:>9} {:>8} {:>8} {:>7} {:>8}  hard {:<18} soft {:<14} overall {:<14} complaints {}",
+        r.sent,
+        r.hard,
+        r.soft,
+        r.alerts,
+        r.complaints,
+        rated(r.hard_rate, r.hard_rating),
+        rated(r.soft_rate, r.soft_rating),
+        rated(r.bounce_rate, r.overall_rating),
+        pct(r.complaint_rate),
+    )
+}
+
+fn write_text(out: &mut impl Write, s: &Stats) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<24} {:>9} {:>8} {:>8} {:>7} {:>8}  rates (rating)",
+        "CAMPAIGN", "SENT", "HARD", "SOFT", "ALERTS", "COMPLNT"
+    )?;
+    for c in &s.campaigns {
+        rates_line(out, c.campaign.as_deref().unwrap_or("(none)"), c)?;
+    }
+    rates_line(out, "TOTAL", &s.totals)?;
+    if s.totals.sent == 0 {
+        writeln!(
+            out,
+            "(no sends imported: rates need `rebound import-sends`)"
+        )?;
+    }
+    writeln!(
+        out,
+        "delay warnings: {}, unsubscribes: {}",
+        s.totals.delays, s.totals.unsubscribes
+    )?;
+    writeln!(out, "\nsoft bounces by provider:")?;
+    for p in &s.providers {
+        writeln!(
+            out,
+            "  {:<16} soft {:>8} of {:>8} bounces, sent {:>9}, soft rate {}",
+            p.provider.as_deref().unwrap_or("(unknown)"),
+            p.soft,
+            p.bounces,
+            p.sent,
+            rated(p.soft_rate, p.soft_rating)
+        )?;
+    }
+    writeln!(out, "\nreasons:")?;
+    for r in &s.reasons {
+        writeln!(
+            out,
+            "  {:<22} {:>8}  {:>6.2}%  {}",
+            r.reason,
+            r.count,
+            r.share * 100.0,
+            r.class_name.unwrap_or("")
+        )?;
+    }
+    let r = &s.retry;
+    writeln!(
+        out,
+        "\nretry: {} addresses soft-bounced, {} delivered later ({}), {} escalated to suppression",
+        r.soft_bounced,
+        r.recovered,
+        pct(r.success_rate),
+        r.escalated
+    )?;
+    let t = &s.time_to_bounce;
+    writeln!(
+        out,
+        "time to bounce ({} bounces tied to a send): {} immediate (<1h), {} delayed",
+        t.linked, t.immediate, t.delayed
+    )?;
+    for (b, n) in &t.buckets {
+        writeln!(out, "  {b:<8} {n}")?;
+    }
+    writeln!(out, "\nweekly trend:")?;
+    for w in &s.weekly {
+        rates_line(out, &w.week, &w.rates)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! `rebound status ADDRESS`: the address's state, why it is suppressed
+//! (the event that did it), its counters and its full history in the order
+//! things happened. `--json` prints one JSON object.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use rebound::ledger::history::{AddressReport, EventRow};
+use rebound::time::format_rfc3339;
+use serde_json::json;
+
+use super::LedgerArgs;
+
+/// Arguments of `rebound status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The address.
+    pub address: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+}
+
+/// Runs `rebound status`.
+pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
+    let ledger = a.ledger.open_read_only()?;
+    let r = ledger.status(&a.address)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &to_json(&r))?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &r)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_json(r: &AddressReport) -> serde_json::Value {
+    let Some(s) = &r.state else {
+        return json!({ "address": r.address, "state": null, "history": [] });
+    };
+    let c = &s.counts;
+    json!({
+        "address": r.address,
+        "state": s.state.as_str(),
+        "suppression_reason": s.reason.map(|x| x.as_str()),
+        "suppressed_at": s.suppressed_at.map(format_rfc3339),
+        "suppressed_by": r.suppressing_event(),
+        "soft_streak": s.soft_streak,
+        "counts": {
+            "hard": c.hard, "soft": c.soft, "alert": c.alert,
+            "delay": c.delay, "complaint": c.complaint,
+            "unsubscribe": c.unsubscribe, "auto_reply": c.auto_reply,
+            "delivered": c.delivered,
+        },
+        "first_event": s.first_event.map(format_rfc3339),
+        "last_event": s.last_event.map(format_rfc3339),
+        "history": r.history,
+    })
+}
+
+fn describe(e: &EventRow) -> String {
+    let mut d = e.kind.clone();
+    for v in [&e.status, &e.reply_code, &e.reason].into_iter().flatten() {
+        d.push(' ');
+        d.push_str(v);
+    }
+    if let Some(c) = e.class {
+        d.push_str(&format!(" (class {c})"));
+    }
+    if let Some(x) = e.diagnostic.as_ref().or(e.note.as_ref()) {
+        d.push_str(&format!(": {x:?}"));
+    }
+    if let Some(s) = &e.source {
+        d.push_str(&format!(" [{s}]"));
+    }
+    d
+}
+
+fn write_text(out: &mut impl Write, r: &AddressReport) -> anyhow::Result<()> {
+    let Some(s) = &r.state else {
+        writeln!(out, "{}: not in the ledger (mailable)", r.address)?;
+        return Ok(());
+    };
+    writeln!(out, "address: {}", r.address)?;
+    match (s.reason, s.suppressed_at) {
+        (Some(reason), Some(at)) => writeln!(
+            out,
+            "state: {} ({}) since {}",
+            s.state.as_str(),
+            reason.as_str(),
+            format_rfc3339(at)
+        )?,
+        _ => writeln!(out, "state: {}", s.state.as_str())?,
+    }
+    if let Some(e) = r.suppressing_event() {
+        writeln!(out, "why: {} at {}", describe(e), e.event_time)?;
+    }
+    let c = &s.counts;
+    writeln!(
+        out,
+        "counts: hard {}, soft {} (streak {}), alert {}, delay {}, complaint {}, unsubscribe {}, auto-reply {}, delivered {}",
+        c.hard,
+        c.soft,
+        s.soft_streak,
+        c.alert,
+        c.delay,
+        c.complaint,
+        c.unsubscribe,
+        c.auto_reply,
+        c.delivered
+    )?;
+    writeln!(out, "history ({} events, by event time):", r.history.len())?;
+    for e in &r.history {
+        let action = e.action.as_deref().unwrap_or("-");
+        writeln!(out, "  {}  {action:<8}  {}", e.event_time, describe(e))?;
+    }
+    Ok(())
+}

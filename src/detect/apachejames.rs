@@ -1,0 +1,64 @@
+//! Apache James (<https://james.apache.org/>), the bounce of its
+//! `Bounce`/`DSNBounce` mailets: "Error message below:" with the remote
+//! reply, then "Message details:" with the envelope ("MAIL FROM: ...",
+//! "RCPT TO: a@b").
+
+use std::borrow::Cow;
+
+use super::scan;
+use super::{Detector, Row};
+use crate::parse::Mail;
+use crate::parse::fields::addresses_in;
+
+/// The Apache James detector.
+pub struct Apachejames;
+
+const ERROR: &str = "Error message below:";
+const DETAILS: &str = "Message details:";
+const RCPT: &str = "RCPT TO:";
+
+impl Detector for Apachejames {
+    fn id(&self) -> &'static str {
+        "apachejames"
+    }
+
+    fn sniff(&self, mail: &Mail<'_>) -> bool {
+        let text = body(mail);
+        text.contains(ERROR) && text.contains(DETAILS)
+    }
+
+    fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
+        let text = body(mail);
+        let error = scan::section(&text, &[ERROR], &[DETAILS])?;
+        let diagnostic = error
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let details = scan::section(&text, &[DETAILS], &[])?;
+        let rows = details
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(RCPT))
+            .flat_map(addresses_in)
+            .map(|a| Row {
+                recipient: Some(a),
+                diagnostic: Some(diagnostic.clone()),
+                action: Some("failed".into()),
+                ..Row::default()
+            })
+            .collect();
+        Some(rows)
+    }
+}
+
+/// The text parts, or the raw message when a broken MIME header (James
+/// folds `boundary=` onto a line of its own without indenting it) hid
+/// them from the parser.
+fn body<'m>(mail: &'m Mail<'_>) -> Cow<'m, str> {
+    if mail.text.contains(ERROR) {
+        Cow::Borrowed(&mail.text)
+    } else {
+        String::from_utf8_lossy(mail.msg.raw_message())
+    }
+}

@@ -1,0 +1,183 @@
+//! Reading and amending one address's history: `rebound status` (state,
+//! every event in event_time order, and the event that suppressed it) and
+//! the manual `suppress` / `unsuppress` events, which are kept as audit
+//! events with the operator's note like any other.
+
+use rusqlite::{Row, params};
+use serde::Serialize;
+
+use super::ingest::{Batch, key_of, load};
+use super::state::{AddressState, Fact, Kind, State};
+use super::{Ledger, LedgerError, normalise_address};
+use crate::time;
+
+/// One recorded event, as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    /// Ledger row id.
+    pub id: i64,
+    /// When it happened (RFC 3339).
+    pub event_time: String,
+    /// When it was recorded (RFC 3339).
+    pub recorded_at: String,
+    /// bounce, delay, complaint, ..., suppress, unsuppress.
+    pub kind: String,
+    /// hard or soft.
+    pub category: Option<String>,
+    /// Class code.
+    pub class: Option<i64>,
+    /// Fine reason.
+    pub reason: Option<String>,
+    /// Recommended action.
+    pub action: Option<String>,
+    /// Enhanced status code.
+    pub status: Option<String>,
+    /// SMTP reply code.
+    pub reply_code: Option<String>,
+    /// Diagnostic text.
+    pub diagnostic: Option<String>,
+    /// Receiving provider.
+    pub provider: Option<String>,
+    /// Campaign.
+    pub campaign_id: Option<String>,
+    /// Message-ID of the message that bounced.
+    pub original_message_id: Option<String>,
+    /// Where the event came from.
+    pub source: Option<String>,
+    /// The operator's note (manual events).
+    pub note: Option<String>,
+}
+
+/// The columns [`EventRow::from_row`] reads, in order.
+pub(crate) const EVENT_COLUMNS: &str = "id, event_time, recorded_at, kind, \
+     category, class, reason, action, status, reply_code, diagnostic, \
+     provider, campaign_id, original_message_id, source, note";
+
+impl EventRow {
+    /// Reads a row selected with [`EVENT_COLUMNS`].
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+        Ok(EventRow {
+            id: r.get(0)?,
+            event_time: time::format_rfc3339(r.get(1)?),
+            recorded_at: time::format_rfc3339(r.get(2)?),
+            kind: r.get(3)?,
+            category: r.get(4)?,
+            class: r.get(5)?,
+            reason: r.get(6)?,
+            action: r.get(7)?,
+            status: r.get(8)?,
+            reply_code: r.get(9)?,
+            diagnostic: r.get(10)?,
+            provider: r.get(11)?,
+            campaign_id: r.get(12)?,
+            original_message_id: r.get(13)?,
+            source: r.get(14)?,
+            note: r.get(15)?,
+        })
+    }
+}
+
+/// An address's state and history.
+#[derive(Debug, Clone)]
+pub struct AddressReport {
+    /// The address (lower-cased).
+    pub address: String,
+    /// Its state; `None` when the ledger has never seen it.
+    pub state: Option<AddressState>,
+    /// Every event, in event_time order.
+    pub history: Vec<EventRow>,
+}
+
+impl AddressReport {
+    /// The event that suppressed the address, if it is suppressed.
+    pub fn suppressing_event(&self) -> Option<&EventRow> {
+        let id = self.state.as_ref()?.suppressed_by?;
+        self.history.iter().find(|e| e.id == id)
+    }
+}
+
+impl Ledger {
+    /// The state and full history of `address`.
+    pub fn status(&self, address: &str) -> Result<AddressReport, LedgerError> {
+        let address = normalise_address(address);
+        let run = || -> rusqlite::Result<AddressReport> {
+            let state = load(self.conn(), &address)?;
+            let history = self
+                .conn()
+                .prepare(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE address = ?1
+                     ORDER BY event_time, id"
+                ))?
+                .query_map([&address], EventRow::from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(AddressReport { address: address.clone(), state, history })
+        };
+        run().map_err(|e| self.error(e))
+    }
+
+    /// Lifts the suppression of `address`, recording an `unsuppress` audit
+    /// event with `note`. Returns false (and records nothing) when the
+    /// address is not suppressed.
+    pub fn unsuppress(
+        &mut self,
+        address: &str,
+        note: &str,
+    ) -> Result<bool, LedgerError> {
+        self.manual(address, Kind::Unsuppress, note)
+    }
+
+    /// Suppresses `address` by hand (reason `manual`), recording a
+    /// `suppress` audit event with `note`. Returns false (and records
+    /// nothing) when it is already suppressed.
+    pub fn suppress(
+        &mut self,
+        address: &str,
+        note: &str,
+    ) -> Result<bool, LedgerError> {
+        self.manual(address, Kind::Suppress, note)
+    }
+
+    fn manual(
+        &mut self,
+        address: &str,
+        kind: Kind,
+        note: &str,
+    ) -> Result<bool, LedgerError> {
+        let address = normalise_address(address);
+        let policy = self.policy;
+        let now = time::now();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        self.write(|tx| {
+            let suppressed = load(tx, &address)?
+                .is_some_and(|s| s.state == State::Suppressed);
+            if suppressed == (kind == Kind::Suppress) {
+                return Ok(false);
+            }
+            let key = key_of(&[
+                "manual",
+                &address,
+                kind.as_str(),
+                &nanos.to_string(),
+                note,
+            ]);
+            tx.execute(
+                "INSERT INTO events (event_key, address, kind, event_time,
+                   recorded_at, source, note)
+                 VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5)",
+                params![&key[..], address, kind.as_str(), now, note],
+            )?;
+            let fact = Fact {
+                id: tx.last_insert_rowid(),
+                kind,
+                action: None,
+                time: now,
+            };
+            let mut batch = Batch::new(tx, policy);
+            batch.touch(&address, fact)?;
+            batch.finish()?;
+            Ok(true)
+        })
+    }
+}

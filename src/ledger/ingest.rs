@@ -1,0 +1,425 @@
+//! Recording events: reports (from files, IMAP sweeps or webhook events)
+//! go in batches, one transaction per batch, and the states of the
+//! addresses they touch are brought up to date in the same transaction.
+//!
+//! Idempotency: each record's key is 128 bits of SHA-256 over the report's
+//! Message-ID (else the SHA-256 of its bytes), the recipient and the event
+//! type; the `events.event_key` unique index turns a second sighting into a
+//! counted duplicate that changes nothing.
+//!
+//! Order: an event later than everything an address has seen is applied
+//! on top of its stored state; an earlier one (a report that arrived late)
+//! marks the address for a full recompute from its history in event_time
+//! order at the end of the batch.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::sends::normalise_message_id;
+use super::state::{AddressState, Counts, Fact, Kind, Policy, State};
+use super::{Checkpoint, Ledger, LedgerError, domain_of, normalise_address};
+use crate::model::{Action, Category, EventType, Record};
+use crate::parse::Report;
+use crate::time;
+
+/// One report to record and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestItem<'a> {
+    /// Its source (path, `path#N`, `imap:account/mailbox/uid`, ...).
+    pub source: &'a str,
+    /// The parsed report.
+    pub report: &'a Report,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Reports looked at.
+    pub reports: usize,
+    /// Events recorded for the first time.
+    pub new_events: usize,
+    /// Events already in the ledger (re-ingest, later sweep).
+    pub duplicates: usize,
+}
+
+impl IngestSummary {
+    /// Adds another batch's figures.
+    pub fn add(&mut self, o: IngestSummary) {
+        self.reports += o.reports;
+        self.new_events += o.new_events;
+        self.duplicates += o.duplicates;
+    }
+}
+
+/// The idempotency key of one record of a report.
+pub fn event_key(report: &Report, rec: &Record) -> [u8; 16] {
+    let id = report.message_id.as_deref().unwrap_or(&report.fingerprint);
+    key_of(&[
+        id,
+        &normalise_address(rec.recipient.as_deref().unwrap_or("")),
+        rec.kind.map_or("bounce", |k| k.as_str()),
+    ])
+}
+
+/// 128 bits of SHA-256 over NUL-separated parts.
+pub(crate) fn key_of(parts: &[&str]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let d = h.finalize();
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
+}
+
+impl Ledger {
+    /// Records the reports and (if given) advances the IMAP checkpoint, all
+    /// in ONE transaction: either everything is recorded or nothing is.
+    pub fn ingest(
+        &mut self,
+        items: &[IngestItem<'_>],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<IngestSummary, LedgerError> {
+        let policy = self.policy;
+        let now = time::now();
+        self.write(|tx| {
+            let mut batch = Batch::new(tx, policy);
+            let mut sum = IngestSummary::default();
+            for item in items {
+                sum.reports += 1;
+                for rec in &item.report.records {
+                    let key = event_key(item.report, rec);
+                    let msg_id = item.report.message_id.as_deref();
+                    if batch.record(&key, rec, msg_id, item.source, now)? {
+                        sum.new_events += 1;
+                    } else {
+                        sum.duplicates += 1;
+                    }
+                }
+            }
+            batch.finish()?;
+            if let Some(cp) = checkpoint {
+                tx.execute(
+                    "INSERT INTO checkpoints
+                       (account, mailbox, uidvalidity, last_uid, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (account, mailbox) DO UPDATE SET
+                       uidvalidity = excluded.uidvalidity,
+                       last_uid = excluded.last_uid,
+                       updated_at = excluded.updated_at",
+                    params![
+                        cp.account,
+                        cp.mailbox,
+                        cp.uidvalidity,
+                        cp.last_uid,
+                        now
+                    ],
+                )?;
+            }
+            Ok(sum)
+        })
+    }
+}
+
+/// A cached address state within a batch.
+struct Cached {
+    state: AddressState,
+    /// An event arrived out of order: recompute from history at the end.
+    stale: bool,
+}
+
+/// The addresses a batch touched, updated in memory and written once.
+pub(crate) struct Batch<'t, 'c> {
+    tx: &'t Transaction<'c>,
+    policy: Policy,
+    cache: HashMap<String, Cached>,
+}
+
+/// The send a bounce refers to (by the returned Message-ID).
+struct SendRef {
+    recipient: String,
+    campaign_id: Option<String>,
+    sent_at: i64,
+}
+
+impl<'t, 'c> Batch<'t, 'c> {
+    /// A batch over `tx`.
+    pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
+        Batch { tx, policy, cache: HashMap::new() }
+    }
+
+    fn send(&self, message_id: &str) -> rusqlite::Result<Option<SendRef>> {
+        self.tx
+            .prepare_cached(
+                "SELECT recipient, campaign_id, sent_at FROM sends
+                 WHERE message_id = ?1",
+            )?
+            .query_row([message_id], |r| {
+                Ok(SendRef {
+                    recipient: r.get(0)?,
+                    campaign_id: r.get(1)?,
+                    sent_at: r.get(2)?,
+                })
+            })
+            .optional()
+    }
+
+    /// Records one event; false when its key is already in the ledger.
+    fn record(
+        &mut self,
+        key: &[u8; 16],
+        rec: &Record,
+        message_id: Option<&str>,
+        source: &str,
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        let send = match rec.original_message_id.as_deref() {
+            Some(m) => self.send(normalise_message_id(m))?,
+            None => None,
+        };
+        let address = rec
+            .recipient
+            .as_deref()
+            .map(normalise_address)
+            .filter(|a| !a.is_empty())
+            .or_else(|| send.as_ref().map(|s| s.recipient.clone()));
+        let time = rec
+            .event_time
+            .as_deref()
+            .and_then(time::parse_rfc3339)
+            .unwrap_or(now);
+        let kind = rec.kind.unwrap_or(EventType::Bounce);
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO events (
+                   event_key, address, kind, category, class, reason, action,
+                   status, reply_code, diagnostic, remote_mta, provider,
+                   campaign_id, feedback_type, detector, rule, message_id,
+                   original_message_id, sent_at, event_time, recorded_at,
+                   source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            )?
+            .execute(params![
+                &key[..],
+                address,
+                kind.as_str(),
+                rec.category.map(Category::as_str),
+                rec.class,
+                rec.reason,
+                rec.action.map(Action::as_str),
+                rec.status,
+                rec.reply_code,
+                rec.diagnostic,
+                rec.remote_mta,
+                rec.provider,
+                rec.campaign_id
+                    .as_deref()
+                    .or(send.as_ref().and_then(|s| s.campaign_id.as_deref())),
+                rec.feedback_type,
+                rec.detector,
+                rec.rule,
+                message_id,
+                rec.original_message_id,
+                send.as_ref().map(|s| s.sent_at),
+                time,
+                now,
+                source,
+            ])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if let Some(address) = address {
+            let fact = Fact {
+                id: self.tx.last_insert_rowid(),
+                kind: Kind::Reported(kind),
+                action: rec.action,
+                time,
+            };
+            self.touch(&address, fact)?;
+        }
+        Ok(true)
+    }
+
+    /// Brings an address's state up to date with a new event.
+    pub(crate) fn touch(
+        &mut self,
+        address: &str,
+        fact: Fact,
+    ) -> rusqlite::Result<()> {
+        if !self.cache.contains_key(address) {
+            let state = load(self.tx, address)?.unwrap_or_default();
+            self.cache
+                .insert(address.to_string(), Cached { state, stale: false });
+        }
+        let Some(c) = self.cache.get_mut(address) else {
+            return Ok(());
+        };
+        if c.stale {
+            return Ok(());
+        }
+        if c.state.in_order(fact.time) {
+            c.state.apply(&fact, &self.policy);
+        } else {
+            c.stale = true;
+        }
+        Ok(())
+    }
+
+    /// Writes every touched address (recomputing the stale ones).
+    pub(crate) fn finish(self) -> rusqlite::Result<()> {
+        for (address, c) in &self.cache {
+            if c.stale {
+                recompute(self.tx, address, &self.policy)?;
+            } else {
+                save(self.tx, address, &c.state)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The columns [`fact_of`] reads, in order.
+pub(crate) const FACT_COLUMNS: &str = "id, kind, action, event_time";
+
+/// Reads a row selected with [`FACT_COLUMNS`] (`None` for an unknown kind).
+pub(crate) fn fact_of(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Option<Fact>> {
+    let kind: String = r.get(1)?;
+    let action: Option<String> = r.get(2)?;
+    Ok(match Kind::from_name(&kind) {
+        Some(kind) => Some(Fact {
+            id: r.get(0)?,
+            kind,
+            action: action.as_deref().and_then(action_from_name),
+            time: r.get(3)?,
+        }),
+        None => None,
+    })
+}
+
+/// An address's history as the state machine sees it, in event order.
+pub(crate) fn history(
+    tx: &rusqlite::Connection,
+    address: &str,
+) -> rusqlite::Result<Vec<Fact>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {FACT_COLUMNS} FROM events
+         WHERE address = ?1 ORDER BY event_time, id"
+    ))?;
+    let rows = st.query_map([address], fact_of)?;
+    let mut out = Vec::new();
+    for f in rows {
+        out.extend(f?);
+    }
+    Ok(out)
+}
+
+/// Parses a stored action name.
+pub(crate) fn action_from_name(s: &str) -> Option<Action> {
+    [Action::Suppress, Action::Retry, Action::Alert, Action::Ignore]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+}
+
+/// Recomputes an address's state from its whole history and stores it.
+pub(crate) fn recompute(
+    tx: &rusqlite::Connection,
+    address: &str,
+    policy: &Policy,
+) -> rusqlite::Result<AddressState> {
+    let state = AddressState::fold(&history(tx, address)?, policy);
+    save(tx, address, &state)?;
+    Ok(state)
+}
+
+/// The stored state of an address.
+pub(crate) fn load(
+    tx: &rusqlite::Connection,
+    address: &str,
+) -> rusqlite::Result<Option<AddressState>> {
+    tx.prepare_cached(
+        "SELECT state, suppression_reason, suppressed_at, suppressed_by,
+           soft_streak, streak_start, hard_count, soft_count, alert_count,
+           delay_count, complaint_count, unsubscribe_count,
+           auto_reply_count, delivered_count, first_event, last_event
+         FROM addresses WHERE address = ?1",
+    )?
+    .query_row([address], |r| {
+        let state: String = r.get(0)?;
+        let reason: Option<String> = r.get(1)?;
+        Ok(AddressState {
+            state: State::from_name(&state).unwrap_or_default(),
+            reason: reason
+                .as_deref()
+                .and_then(super::state::SuppressionReason::from_name),
+            suppressed_at: r.get(2)?,
+            suppressed_by: r.get(3)?,
+            soft_streak: r.get(4)?,
+            streak_start: r.get(5)?,
+            counts: Counts {
+                hard: r.get(6)?,
+                soft: r.get(7)?,
+                alert: r.get(8)?,
+                delay: r.get(9)?,
+                complaint: r.get(10)?,
+                unsubscribe: r.get(11)?,
+                auto_reply: r.get(12)?,
+                delivered: r.get(13)?,
+            },
+            first_event: r.get(14)?,
+            last_event: r.get(15)?,
+        })
+    })
+    .optional()
+}
+
+/// Stores an address's state (an address with no events is removed).
+fn save(
+    tx: &rusqlite::Connection,
+    address: &str,
+    s: &AddressState,
+) -> rusqlite::Result<()> {
+    let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
+        tx.prepare_cached("DELETE FROM addresses WHERE address = ?1")?
+            .execute([address])?;
+        return Ok(());
+    };
+    let c = &s.counts;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO addresses (
+           address, domain, state, suppression_reason, suppressed_at,
+           suppressed_by, soft_streak, streak_start, hard_count, soft_count,
+           alert_count, delay_count, complaint_count, unsubscribe_count,
+           auto_reply_count, delivered_count, first_event, last_event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+           ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        address,
+        domain_of(address),
+        s.state.as_str(),
+        s.reason.map(|r| r.as_str()),
+        s.suppressed_at,
+        s.suppressed_by,
+        s.soft_streak,
+        s.streak_start,
+        c.hard,
+        c.soft,
+        c.alert,
+        c.delay,
+        c.complaint,
+        c.unsubscribe,
+        c.auto_reply,
+        c.delivered,
+        first,
+        last,
+    ])?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! What was sent (`rebound import-sends`): one row per message, keyed by
+//! its Message-ID. Sends are the denominators of the per-campaign and
+//! per-provider rates, and the start of time-to-bounce: a bounce whose
+//! returned copy names the Message-ID of a send is tied to it (its campaign,
+//! its send time, and its recipient when the report named none), whichever
+//! of the two was recorded first.
+
+use rusqlite::params;
+
+use super::ingest::{Batch, FACT_COLUMNS, fact_of};
+use super::{Ledger, LedgerError, normalise_address};
+use crate::classify::provider::{PROVIDERS, identify};
+
+/// One sent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Send {
+    /// Its Message-ID (angle brackets optional).
+    pub message_id: String,
+    /// Its recipient.
+    pub recipient: String,
+    /// Its campaign.
+    pub campaign_id: Option<String>,
+    /// When it was sent (Unix seconds).
+    pub sent_at: i64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendSummary {
+    /// Rows read.
+    pub sends: usize,
+    /// Rows new to the ledger (the others updated a known send).
+    pub new: usize,
+    /// Already recorded events now tied to a send.
+    pub linked_events: usize,
+}
+
+/// A Message-ID without angle brackets and surrounding space.
+pub fn normalise_message_id(m: &str) -> &str {
+    m.trim().trim_start_matches('<').trim_end_matches('>').trim()
+}
+
+impl Ledger {
+    /// Records sends (one transaction) and ties already recorded bounces to
+    /// them. Importing the same rows again changes nothing.
+    pub fn import_sends(
+        &mut self,
+        sends: &[Send],
+    ) -> Result<SendSummary, LedgerError> {
+        let policy = self.policy;
+        self.write(|tx| {
+            let mut sum = SendSummary::default();
+            let mut batch = Batch::new(tx, policy);
+            for s in sends {
+                sum.sends += 1;
+                let id = normalise_message_id(&s.message_id);
+                let recipient = normalise_address(&s.recipient);
+                let provider = identify(None, None, Some(&recipient))
+                    .and_then(|i| PROVIDERS.get(i))
+                    .map(|p| p.name);
+                let known: bool = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM sends
+                         WHERE message_id = ?1)",
+                    )?
+                    .query_row([id], |r| r.get(0))?;
+                tx.prepare_cached(
+                    "INSERT INTO sends
+                       (message_id, recipient, campaign_id, sent_at, provider)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (message_id) DO UPDATE SET
+                       recipient = excluded.recipient,
+                       campaign_id = excluded.campaign_id,
+                       sent_at = excluded.sent_at,
+                       provider = excluded.provider",
+                )?
+                .execute(params![
+                    id,
+                    recipient,
+                    s.campaign_id,
+                    s.sent_at,
+                    provider
+                ])?;
+                sum.new += usize::from(!known);
+                // Bounces that named no recipient take the send's.
+                let mut orphans = Vec::new();
+                for f in tx
+                    .prepare_cached(&format!(
+                        "SELECT {FACT_COLUMNS} FROM events
+                         WHERE original_message_id = ?1 AND address IS NULL"
+                    ))?
+                    .query_map([id], fact_of)?
+                {
+                    orphans.extend(f?);
+                }
+                sum.linked_events += tx
+                    .prepare_cached(
+                        "UPDATE events SET sent_at = ?2,
+                           campaign_id = coalesce(campaign_id, ?3),
+                           address = coalesce(address, ?4)
+                         WHERE original_message_id = ?1
+                           AND sent_at IS NOT ?2",
+                    )?
+                    .execute(params![
+                        id,
+                        s.sent_at,
+                        s.campaign_id,
+                        recipient
+                    ])?;
+                for f in orphans {
+                    batch.touch(&recipient, f)?;
+                }
+            }
+            batch.finish()?;
+            Ok(sum)
+        })
+    }
+}

@@ -1,0 +1,439 @@
+//! `rebound stats`: the metrics people watch (shared/spec/product.md), each
+//! rate rated against the spec's health thresholds.
+//!
+//! - hard, soft and complaint rates per campaign (events over sends);
+//! - soft-bounce rate by receiving provider;
+//! - reason distribution;
+//! - retry success rate: of the addresses that soft-bounced, the share
+//!   with a later delivery;
+//! - time to bounce (bounces tied to their send): immediate (< 1 h) vs
+//!   delayed, in buckets;
+//! - weekly trend (weeks start on Monday, UTC).
+//!
+//! A hard bounce is a bounce of category `hard`, whatever its action (the
+//! sender-side `alert` ones are also counted apart); a soft bounce one of
+//! category `soft`. Rates need sends (`rebound import-sends`): without them
+//! the counts are shown and the rates are `null`.
+//!
+//! The counts come from one pass over the events (in event_time range), so
+//! the time grows linearly with the ledger.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::types::ValueRef;
+use serde::Serialize;
+
+use super::{Ledger, LedgerError};
+use crate::classify::class_name;
+use crate::time;
+
+/// Which events to count.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this campaign.
+    pub campaign: Option<String>,
+    /// Only events (and sends) at or after this time (Unix seconds).
+    pub since: Option<i64>,
+}
+
+/// Hard-bounce rate below this is excellent.
+pub const HARD_EXCELLENT: f64 = 0.005;
+/// Hard-bounce rate above this is critical (blocklist risk).
+pub const HARD_CRITICAL: f64 = 0.02;
+/// Soft-bounce rate above this points at infrastructure or reputation.
+pub const SOFT_WARNING: f64 = 0.05;
+/// Overall bounce rate above this gets accounts suspended.
+pub const OVERALL_CRITICAL: f64 = 0.05;
+
+/// A bounce below this many seconds after its send is immediate.
+pub const IMMEDIATE_SECS: i64 = 3600;
+
+/// Counts and rates of one campaign (or of everything, or one week).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rates {
+    /// The campaign (`null`: events with no campaign, or the totals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// Sends imported.
+    pub sent: i64,
+    /// Hard bounces (category hard).
+    pub hard: i64,
+    /// Soft bounces (category soft).
+    pub soft: i64,
+    /// Sender-side bounces (action alert; part of `hard`).
+    pub alerts: i64,
+    /// Complaints.
+    pub complaints: i64,
+    /// Unsubscribe requests.
+    pub unsubscribes: i64,
+    /// Delay warnings (not bounces).
+    pub delays: i64,
+    /// hard / sent.
+    pub hard_rate: Option<f64>,
+    /// soft / sent.
+    pub soft_rate: Option<f64>,
+    /// complaints / sent.
+    pub complaint_rate: Option<f64>,
+    /// (hard + soft) / sent.
+    pub bounce_rate: Option<f64>,
+    /// excellent (< 0.5%), warning (0.5-2%) or critical (> 2%).
+    pub hard_rating: Option<&'static str>,
+    /// ok, or warning (> 5%).
+    pub soft_rating: Option<&'static str>,
+    /// ok, or critical (> 5%: platforms suspend accounts).
+    pub overall_rating: Option<&'static str>,
+}
+
+impl Rates {
+    fn rate(&mut self) {
+        if self.sent <= 0 {
+            return;
+        }
+        let r = |n: i64| n as f64 / self.sent as f64;
+        let (hard, soft) = (r(self.hard), r(self.soft));
+        let all = r(self.hard + self.soft);
+        self.hard_rate = Some(hard);
+        self.soft_rate = Some(soft);
+        self.complaint_rate = Some(r(self.complaints));
+        self.bounce_rate = Some(all);
+        self.hard_rating = Some(hard_rating(hard));
+        self.soft_rating =
+            Some(if soft > SOFT_WARNING { "warning" } else { "ok" });
+        self.overall_rating =
+            Some(if all > OVERALL_CRITICAL { "critical" } else { "ok" });
+    }
+}
+
+/// The rating of a hard-bounce rate.
+pub fn hard_rating(rate: f64) -> &'static str {
+    if rate < HARD_EXCELLENT {
+        "excellent"
+    } else if rate <= HARD_CRITICAL {
+        "warning"
+    } else {
+        "critical"
+    }
+}
+
+/// Soft bounces at one receiving provider.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProviderRates {
+    /// The provider (`null`: not identified).
+    pub provider: Option<String>,
+    /// Sends to its recipients.
+    pub sent: i64,
+    /// All bounces.
+    pub bounces: i64,
+    /// Soft bounces.
+    pub soft: i64,
+    /// soft / sent.
+    pub soft_rate: Option<f64>,
+    /// ok, or warning (> 5%).
+    pub soft_rating: Option<&'static str>,
+}
+
+/// How often one reason occurs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonCount {
+    /// Fine reason.
+    pub reason: String,
+    /// Its class code.
+    pub class: Option<i64>,
+    /// The class name.
+    pub class_name: Option<&'static str>,
+    /// Events.
+    pub count: i64,
+    /// Share of all bounces, complaints and unsubscribes counted.
+    pub share: f64,
+}
+
+/// Whether retrying soft-bounced addresses paid off.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Retry {
+    /// Addresses with a soft bounce.
+    pub soft_bounced: i64,
+    /// Of them, addresses with a delivery after their first soft bounce.
+    pub recovered: i64,
+    /// Of them, addresses suppressed `soft_escalated`.
+    pub escalated: i64,
+    /// recovered / soft_bounced.
+    pub success_rate: Option<f64>,
+}
+
+/// Time from send to bounce.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TimeToBounce {
+    /// Bounces tied to a send.
+    pub linked: i64,
+    /// Under an hour.
+    pub immediate: i64,
+    /// An hour or more.
+    pub delayed: i64,
+    /// Buckets: `<1h`, `1h-24h`, `1d-3d`, `3d-7d`, `>7d`.
+    pub buckets: BTreeMap<&'static str, i64>,
+}
+
+/// One week of the trend.
+#[derive(Debug, Clone, Serialize)]
+pub struct Week {
+    /// Monday of the week (YYYY-MM-DD).
+    pub week: String,
+    /// Its counts and rates.
+    #[serde(flatten)]
+    pub rates: Rates,
+}
+
+/// Everything `rebound stats` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Campaign filter.
+    pub campaign: Option<String>,
+    /// Since filter (RFC 3339).
+    pub since: Option<String>,
+    /// All events counted.
+    pub totals: Rates,
+    /// Per campaign.
+    pub campaigns: Vec<Rates>,
+    /// Per receiving provider.
+    pub providers: Vec<ProviderRates>,
+    /// Reason distribution, most frequent first.
+    pub reasons: Vec<ReasonCount>,
+    /// Retry success.
+    pub retry: Retry,
+    /// Time to bounce.
+    pub time_to_bounce: TimeToBounce,
+    /// Weekly trend, oldest first.
+    pub weekly: Vec<Week>,
+}
+
+const WEEK: i64 = 7 * 86400;
+/// 1970-01-05, the first Monday after the epoch.
+const MONDAY: i64 = 4 * 86400;
+
+fn week_of(t: i64) -> i64 {
+    (t - MONDAY).div_euclid(WEEK) * WEEK + MONDAY
+}
+
+fn bucket(secs: i64) -> &'static str {
+    match secs {
+        ..3600 => "<1h",
+        3600..86400 => "1h-24h",
+        86400..259200 => "1d-3d",
+        259200..604800 => "3d-7d",
+        _ => ">7d",
+    }
+}
+
+fn text(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
+}
+
+fn entry<'m, T: Default>(
+    m: &'m mut HashMap<Option<String>, T>,
+    k: Option<&str>,
+) -> &'m mut T {
+    let key = k.map(str::to_string);
+    m.entry(key).or_default()
+}
+
+impl Ledger {
+    /// Computes the statistics.
+    pub fn stats(&self, f: &Filter) -> Result<Stats, LedgerError> {
+        self.compute_stats(f).map_err(|e| self.error(e))
+    }
+
+    fn compute_stats(&self, f: &Filter) -> rusqlite::Result<Stats> {
+        let c = self.conn();
+        let args = rusqlite::params![f.campaign, f.since];
+        let mut totals = Rates::default();
+        let mut campaigns: HashMap<Option<String>, Rates> = HashMap::new();
+        let mut providers: HashMap<Option<String>, ProviderRates> =
+            HashMap::new();
+        let mut weeks: BTreeMap<i64, Rates> = BTreeMap::new();
+        let mut reasons: HashMap<(String, Option<i64>), i64> = HashMap::new();
+        let mut ttb = TimeToBounce::default();
+
+        let mut st = c.prepare(
+            "SELECT kind, category, action, campaign_id, provider, reason,
+               class, event_time, sent_at
+             FROM events
+             WHERE (?1 IS NULL OR campaign_id = ?1)
+               AND (?2 IS NULL OR event_time >= ?2)",
+        )?;
+        let mut rows = st.query(args)?;
+        while let Some(r) = rows.next()? {
+            let kind = text(r.get_ref(0)?).unwrap_or("");
+            let category = text(r.get_ref(1)?);
+            let alert = text(r.get_ref(2)?) == Some("alert");
+            let campaign = text(r.get_ref(3)?);
+            let time: i64 = r.get(7)?;
+            let week = weeks.entry(week_of(time)).or_default();
+            let camp = entry(&mut campaigns, campaign);
+            for x in [&mut totals, &mut *camp, week] {
+                match (kind, category) {
+                    ("bounce", Some("hard")) => {
+                        x.hard += 1;
+                        x.alerts += i64::from(alert);
+                    }
+                    ("bounce", _) => x.soft += 1,
+                    ("complaint", _) => x.complaints += 1,
+                    ("unsubscribe", _) => x.unsubscribes += 1,
+                    ("delay", _) => x.delays += 1,
+                    _ => {}
+                }
+            }
+            if kind == "bounce" {
+                let p = entry(&mut providers, text(r.get_ref(4)?));
+                p.bounces += 1;
+                p.soft += i64::from(category != Some("hard"));
+                if let Some(sent) = r.get::<_, Option<i64>>(8)? {
+                    ttb.linked += 1;
+                    let d = time - sent;
+                    if d < IMMEDIATE_SECS {
+                        ttb.immediate += 1;
+                    } else {
+                        ttb.delayed += 1;
+                    }
+                    *ttb.buckets.entry(bucket(d)).or_default() += 1;
+                }
+            }
+            if matches!(kind, "bounce" | "complaint" | "unsubscribe") {
+                let reason = text(r.get_ref(5)?).unwrap_or(kind);
+                let class: Option<i64> = r.get(6)?;
+                *reasons.entry((reason.to_string(), class)).or_default() += 1;
+            }
+        }
+
+        let mut st = c.prepare(
+            "SELECT campaign_id, provider, sent_at FROM sends
+             WHERE (?1 IS NULL OR campaign_id = ?1)
+               AND (?2 IS NULL OR sent_at >= ?2)",
+        )?;
+        let mut rows = st.query(args)?;
+        while let Some(r) = rows.next()? {
+            totals.sent += 1;
+            entry(&mut campaigns, text(r.get_ref(0)?)).sent += 1;
+            entry(&mut providers, text(r.get_ref(1)?)).sent += 1;
+            weeks.entry(week_of(r.get(2)?)).or_default().sent += 1;
+        }
+
+        let retry = c.query_row(
+            "WITH soft AS (
+               SELECT address, min(event_time) AS t FROM events
+               WHERE kind = 'bounce' AND category = 'soft'
+                 AND address IS NOT NULL
+                 AND (?1 IS NULL OR campaign_id = ?1)
+                 AND (?2 IS NULL OR event_time >= ?2)
+               GROUP BY address)
+             SELECT count(*),
+               coalesce(sum(EXISTS (SELECT 1 FROM events d
+                 WHERE d.address = soft.address AND d.kind = 'delivered'
+                   AND d.event_time > soft.t)), 0),
+               coalesce(sum(EXISTS (SELECT 1 FROM addresses a
+                 WHERE a.address = soft.address
+                   AND a.suppression_reason = 'soft_escalated')), 0)
+             FROM soft",
+            args,
+            |r| {
+                let (n, ok): (i64, i64) = (r.get(0)?, r.get(1)?);
+                Ok(Retry {
+                    soft_bounced: n,
+                    recovered: ok,
+                    escalated: r.get(2)?,
+                    success_rate: (n > 0).then(|| ok as f64 / n as f64),
+                })
+            },
+        )?;
+
+        totals.rate();
+        let mut campaigns: Vec<Rates> = campaigns
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.campaign = k;
+                v.rate();
+                v
+            })
+            .collect();
+        campaigns.sort_by(|a, b| a.campaign.cmp(&b.campaign));
+        let mut providers: Vec<ProviderRates> = providers
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.provider = k;
+                if v.sent > 0 {
+                    let r = v.soft as f64 / v.sent as f64;
+                    v.soft_rate = Some(r);
+                    v.soft_rating =
+                        Some(if r > SOFT_WARNING { "warning" } else { "ok" });
+                }
+                v
+            })
+            .collect();
+        providers.sort_by(|a, b| {
+            b.soft.cmp(&a.soft).then(a.provider.cmp(&b.provider))
+        });
+        let all: i64 = reasons.values().sum();
+        let mut reasons: Vec<ReasonCount> = reasons
+            .into_iter()
+            .map(|((reason, class), count)| ReasonCount {
+                class_name: class
+                    .and_then(|c| u16::try_from(c).ok())
+                    .map(class_name),
+                reason,
+                class,
+                count,
+                share: count as f64 / all.max(1) as f64,
+            })
+            .collect();
+        reasons.sort_by(|a, b| {
+            b.count.cmp(&a.count).then(a.reason.cmp(&b.reason))
+        });
+        let weekly = weeks
+            .into_iter()
+            .map(|(w, mut rates)| {
+                rates.rate();
+                let day = time::format_rfc3339(w);
+                Week { week: day[..10].to_string(), rates }
+            })
+            .collect();
+        Ok(Stats {
+            campaign: f.campaign.clone(),
+            since: f.since.map(time::format_rfc3339),
+            totals,
+            campaigns,
+            providers,
+            reasons,
+            retry,
+            time_to_bounce: ttb,
+            weekly,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_follow_the_spec() {
+        assert_eq!(hard_rating(0.004), "excellent");
+        assert_eq!(hard_rating(0.005), "warning");
+        assert_eq!(hard_rating(0.02), "warning");
+        assert_eq!(hard_rating(0.021), "critical");
+        let mut r = Rates { sent: 100, soft: 6, ..Rates::default() };
+        r.rate();
+        assert_eq!(r.soft_rating, Some("warning"));
+        assert_eq!(r.overall_rating, Some("critical"));
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 2024-01-03 is a Wednesday; its week starts on 2024-01-01.
+        let t = time::parse_rfc3339("2024-01-03T12:00:00Z").unwrap();
+        assert_eq!(time::format_rfc3339(week_of(t)), "2024-01-01T00:00:00Z");
+        assert_eq!(bucket(59), "<1h");
+        assert_eq!(bucket(2 * 86400), "1d-3d");
+    }
+}
