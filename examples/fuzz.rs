@@ -75,6 +75,10 @@ fn main() -> ExitCode {
         let raw = std::fs::read(path).expect("replay file readable");
         let (v, t) = harness.run(&raw);
         println!("{}: {v} in {t:?}", path.display());
+        if v.problem().is_none() {
+            let cpu = mutate::parse_time(&rebound::Parser::default(), &raw, 3);
+            println!("parse time, best of 3 (thread CPU time): {cpu:?}");
+        }
         return ExitCode::SUCCESS;
     }
     let seeds = mutate::seeds(env!("CARGO_MANIFEST_DIR").as_ref());

@@ -6,7 +6,7 @@
 //! /usr/bin/time -v target/release/rebound parse /tmp/big.mbox >/dev/null
 //! ```
 //!
-//! `curve` times `Parser::parse` (best of seven) on DSNs whose text part
+//! `curve` times `Parser::parse` (best of seven, thread CPU time) on DSNs whose text part
 //! is 1, 2, 4, 8 and 16 MB, as one line and as 60-byte lines. `mbox PATH
 //! MB` writes an mbox of about MB megabytes from the seed messages (the
 //! samples, the dev corpus read at run time and the fuzzer's built-in
@@ -14,26 +14,15 @@
 //! a seed's own `From ` line (corpus files are one-message mboxes) is
 //! replaced.
 
-// Only the seeds and the DSN builder of the fuzzer are used here.
+// Only the seeds, the DSN builder and the timer of the fuzzer are used.
 #[allow(dead_code)]
 #[path = "../fuzz/mutate.rs"]
 mod mutate;
 
 use std::io::{BufWriter, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rebound::Parser;
-
-fn best_of_seven(p: &Parser, raw: &[u8]) -> Duration {
-    (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            let _ = std::hint::black_box(p.parse(raw));
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn curve() {
     let p = Parser::default();
@@ -43,7 +32,10 @@ fn curve() {
     for mb in [1, 2, 4, 8, 16] {
         let single = mutate::dsn(1, &"x".repeat(mb << 20));
         let many = mutate::dsn(1, &line.repeat((mb << 20) / line.len()));
-        let (a, b) = (best_of_seven(&p, &single), best_of_seven(&p, &many));
+        let (a, b) = (
+            mutate::parse_time(&p, &single, 7),
+            mutate::parse_time(&p, &many, 7),
+        );
         let rate = |t: Duration| mb as f64 / t.as_secs_f64();
         println!(
             "| {mb} | {:.1} | {:.0} | {:.1} | {:.0} |",

@@ -8,7 +8,7 @@
 mod mutate;
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rebound::input::{self, InputMessage};
 use rebound::{EventType, ParseError, Parser, Report};
@@ -32,17 +32,23 @@ fn assert_single_bounce(report: &Report) {
     assert_eq!(r.original_message_id.as_deref(), Some("orig@example.com"));
 }
 
-/// The test-suite fuzz run: `REBOUND_FUZZ_INPUTS` inputs (default
-/// 20,000) of seed `REBOUND_FUZZ_SEED` (default 1). Any panic, broken
+/// The test-suite fuzz run: `REBOUND_FUZZ_INPUTS` inputs of seed
+/// `REBOUND_FUZZ_SEED` (default 1). The default is 20,000 inputs with the
+/// README's test command (`cargo test --release`, about 10 s) and 4,000 in
+/// a debug build (which parses some 20 times slower). Any panic, broken
 /// report or input still running after 20 s (a hang, not a speed
-/// measure: debug builds are slow) fails with the inputs to replay.
+/// measure) fails with the inputs to replay.
 #[test]
 fn short_fuzz_run_has_no_panic_and_no_hang() {
+    const DEFAULT_INPUTS: u64 =
+        if cfg!(debug_assertions) { 4_000 } else { 20_000 };
     let env = |k: &str, d: u64| {
         std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
     };
-    let (inputs, seed) =
-        (env("REBOUND_FUZZ_INPUTS", 20_000), env("REBOUND_FUZZ_SEED", 1));
+    let (inputs, seed) = (
+        env("REBOUND_FUZZ_INPUTS", DEFAULT_INPUTS),
+        env("REBOUND_FUZZ_SEED", 1),
+    );
     let seeds = mutate::seeds(&root());
     assert!(seeds.len() >= mutate::builtin_seeds().len());
     let harness = Harness::new(Duration::from_secs(20));
@@ -330,19 +336,6 @@ fn mbox_with_damaged_from_lines() {
     assert_eq!(msgs[0].index, None);
 }
 
-/// Best of three parse times of `raw`.
-fn parse_time(raw: &[u8]) -> Duration {
-    let p = Parser::default();
-    (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            let _ = p.parse(raw);
-            t.elapsed()
-        })
-        .min()
-        .unwrap()
-}
-
 /// Parse time is linear in the input size: 8 times the bytes may cost at
 /// most 24 times the time (linear is 8, quadratic 64), for one long line
 /// and for many short lines. The measured curve is in README.md.
@@ -358,8 +351,9 @@ fn parse_time_grows_linearly() {
         ("single line", &single as &dyn Fn(usize) -> Vec<u8>),
         ("many lines", &many),
     ] {
-        let small = parse_time(&make(1));
-        let big = parse_time(&make(8));
+        let p = Parser::default();
+        let small = mutate::parse_time(&p, &make(1), 5);
+        let big = mutate::parse_time(&p, &make(8), 5);
         let ratio = big.as_secs_f64() / small.as_secs_f64();
         assert!(
             ratio < 24.0,
