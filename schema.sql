@@ -56,8 +56,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_address ON events (address, event_time, id);
 CREATE INDEX events_by_time ON events (event_time);
-CREATE INDEX events_by_original ON events (original_message_id)
-    WHERE original_message_id IS NOT NULL;
 
 -- The state of every address seen, folded from its events in event_time
 -- order (src/ledger/state.rs); recomputed whenever an event arrives out of

@@ -21,6 +21,7 @@ pub mod input;
 pub mod ledger;
 pub mod model;
 pub mod parse;
+pub mod sweep;
 pub mod time;
 
 pub use error::{InputError, ParseError};

@@ -2,6 +2,10 @@
 
 mod cli;
 mod corpus;
+mod dovecot;
+mod gateways;
 mod hostile;
+mod imap;
+mod ledger;
 mod samples;
 mod util;

@@ -21,6 +21,9 @@ pub enum Command {
     /// Parse saved bounce mail (.eml files, directories, Maildirs, mbox
     /// archives, `-` for stdin) and print one record per recipient.
     Parse(cmd::parse::ParseArgs),
+    /// Sweep IMAP bounce mailboxes into the ledger (for cron): fetch new
+    /// mail, record it, move it; quarantine what is not a bounce.
+    Sweep(Box<cmd::sweep::SweepArgs>),
     /// Parse bounce mail (or read webhook events) and record the results
     /// in the ledger.
     Ingest(cmd::ingest::IngestArgs),

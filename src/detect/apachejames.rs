@@ -52,13 +52,9 @@ impl Detector for Apachejames {
     }
 }
 
-/// The text parts, or the raw message when a broken MIME header (James
-/// folds `boundary=` onto a line of its own without indenting it) hid
-/// them from the parser.
-fn body<'m>(mail: &'m Mail<'_>) -> Cow<'m, str> {
-    if mail.text.contains(ERROR) {
-        Cow::Borrowed(&mail.text)
-    } else {
-        String::from_utf8_lossy(mail.msg.raw_message())
-    }
+/// The text parts, or the raw body when a broken MIME header (James folds
+/// `boundary=` onto a line of its own without indenting it) hid them from
+/// the parser.
+pub(super) fn body<'m>(mail: &'m Mail<'_>) -> Cow<'m, str> {
+    scan::text_with(mail, &ERROR.to_ascii_lowercase())
 }

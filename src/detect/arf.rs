@@ -1,30 +1,64 @@
-//! RFC 5965 Abuse Reporting Format: spam complaints and other feedback
-//! reports (`multipart/report; report-type=feedback-report`), and
-//! Microsoft's JMRP complaints (the reported message returned as
-//! message/rfc822, marked by `X-HmXmrOriginalRecipient`; see Microsoft's
-//! "Junk Mail Reporting Program" documentation). One record per
-//! complaining recipient: Original-Rcpt-To or Removal-Recipient of the
-//! report, else the JMRP recipient header, else the returned message's To.
+//! ARF (RFC 5965, <https://www.rfc-editor.org/rfc/rfc5965>): feedback
+//! reports (`multipart/report; report-type=feedback-report`), and the
+//! complaint formats that predate or bypass it:
+//! - feedback fields written into the text when the report lost its
+//!   `message/feedback-report` part;
+//! - Microsoft JMRP (Junk Mail Reporting Program): a plain message/rfc822
+//!   attachment whose headers carry `X-HmXmrOriginalRecipient`.
+//!
+//! (Apple Mail's `X-Apple-Unsubscribe` requests are unsubscribe requests,
+//! read by the `unsubscribe` detector.)
+//!
+//! One record per complaining recipient, from Original-Rcpt-To or
+//! Removal-Recipient, else the original recipient header a provider adds
+//! to the returned copy, else the returned message's To. No address is
+//! made up: a report that names none gives one record without recipient.
 
 use super::{Detector, Row};
 use crate::model::EventType;
 use crate::parse::Mail;
-use crate::parse::fields::{addresses_in, strip_type};
+use crate::parse::fields::{Fields, addresses_in, field_blocks, strip_type};
 
 /// The ARF detector.
 pub struct Arf;
+
+/// Headers of the returned copy that name the complaining recipient, in
+/// order of preference. Source: Microsoft JMRP/SNDS documentation
+/// (`X-HmXmrOriginalRecipient`), RFC 5965 section 3.1 (`Original-Rcpt-To`
+/// as a header of redacted copies).
+#[rustfmt::skip]
+const RECIPIENT_HEADERS: &[&str] = &["original-rcpt-to", JMRP_RECIPIENT];
+
+/// Feedback fields written into the text: a block with Feedback-Type and
+/// another ARF field.
+fn inline_feedback(text: &str) -> Option<Fields> {
+    field_blocks(text).into_iter().find(|b| {
+        b.get("feedback-type").is_some()
+            && (b.get("user-agent").is_some() || b.get("version").is_some())
+    })
+}
 
 /// The header Microsoft's JMRP adds to the returned message: the address
 /// of the complaining recipient.
 const JMRP_RECIPIENT: &str = "x-hmxmroriginalrecipient";
 
-fn jmrp_recipients(mail: &Mail<'_>) -> Vec<String> {
+/// A Microsoft JMRP report: its returned copy names the recipient.
+fn is_jmrp(mail: &Mail<'_>) -> bool {
     mail.returned
         .as_ref()
-        .map(|r| {
-            r.headers.all(JMRP_RECIPIENT).flat_map(addresses_in).collect()
-        })
-        .unwrap_or_default()
+        .is_some_and(|r| r.headers.get(JMRP_RECIPIENT).is_some())
+}
+
+/// Recipients the returned copy names.
+fn returned_recipients(mail: &Mail<'_>) -> Vec<String> {
+    let Some(r) = mail.returned.as_ref() else {
+        return vec![];
+    };
+    RECIPIENT_HEADERS
+        .iter()
+        .map(|h| r.headers.all(h).flat_map(addresses_in).collect::<Vec<_>>())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| r.to())
 }
 
 impl Detector for Arf {
@@ -34,30 +68,28 @@ impl Detector for Arf {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.feedback.is_some()
-            || mail
-                .returned
-                .as_ref()
-                .is_some_and(|r| r.headers.get(JMRP_RECIPIENT).is_some())
+            || is_jmrp(mail)
+            || mail.dsn.is_none() && mail.text.contains("Feedback-Type:")
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let fb = mail.feedback.clone().unwrap_or_default();
+        let fb = mail
+            .feedback
+            .clone()
+            .or_else(|| inline_feedback(&mail.text))
+            .or_else(|| is_jmrp(mail).then(Fields::default))?;
         // A JMRP report has no feedback fields: it is always a complaint.
         let feedback_type = fb
             .get("feedback-type")
             .map(|t| t.trim().to_ascii_lowercase())
-            .or_else(|| mail.feedback.is_none().then(|| "abuse".to_string()));
+            .or_else(|| Some("abuse".to_string()));
         let mut recipients: Vec<String> = fb
             .all("original-rcpt-to")
             .chain(fb.all("removal-recipient"))
             .flat_map(|v| addresses_in(strip_type(v)))
             .collect();
         if recipients.is_empty() {
-            recipients = jmrp_recipients(mail);
-        }
-        if recipients.is_empty() {
-            recipients =
-                mail.returned.as_ref().map(|r| r.to()).unwrap_or_default();
+            recipients = returned_recipients(mail);
         }
         recipients.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
         let user_agent = fb.get("user-agent").unwrap_or(&mail.from);
@@ -71,8 +103,11 @@ impl Detector for Arf {
                 .get("arrival-date")
                 .or_else(|| fb.get("received-date"))
                 .map(str::to_string),
-            diagnostic: (!user_agent.is_empty())
-                .then(|| format!("feedback report from {user_agent}")),
+            diagnostic: Some(if user_agent.is_empty() {
+                format!("complaint report: {}", mail.subject)
+            } else {
+                format!("feedback report from {user_agent}")
+            }),
             ..Row::default()
         };
         if recipients.is_empty() {
@@ -84,5 +119,24 @@ impl Detector for Arf {
                 .map(|r| Row { recipient: Some(r), ..base.clone() })
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipient_headers_are_sorted() {
+        assert!(RECIPIENT_HEADERS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn inline_fields_need_feedback_type() {
+        assert!(
+            inline_feedback("Feedback-Type: abuse\nUser-Agent: x/1\n")
+                .is_some()
+        );
+        assert!(inline_feedback("Feedback-Type: abuse\n").is_none());
     }
 }

@@ -58,6 +58,6 @@ impl Detector for Courier {
                 row
             })
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }

@@ -50,6 +50,6 @@ impl Detector for Domino {
                 ..Row::default()
             })
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }

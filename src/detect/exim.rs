@@ -54,17 +54,6 @@ const MARKERS: &[&str] = &[
 const GENERATED: &str =
     "The following text was generated during the delivery attempt";
 
-/// The failed stage in "SMTP error from remote mail server after ...:"
-/// (Exim `transports/smtp.c`). Lower-case, sorted.
-#[rustfmt::skip]
-const STAGES: &[(&str, &str)] = &[
-    ("after end of data", "DATA"),
-    ("after initial connection", "CONN"),
-    ("after pipelined data", "DATA"),
-    ("after pipelined mail from", "MAIL"),
-    ("after pipelined rcpt to", "RCPT"),
-];
-
 static HOST: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^host (\S+) \[[^\]]*\]:?\s*(.*)$").unwrap());
 
@@ -110,7 +99,7 @@ impl Detector for Exim {
                 d.push_str(g);
             }
         }
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }
 
@@ -162,9 +151,7 @@ fn block_row(b: &Block<'_>) -> Row {
         skip_address = false;
         if let Some(c) = SMTP_ERROR.captures(line) {
             let stage = c.get(1).map_or("", |m| m.as_str());
-            row.command = scan::lookup(line, STAGES)
-                .map(String::from)
-                .or_else(|| command_word(stage));
+            row.command = command_word(stage);
             // Exim 2/3 wrote the address on the next line.
             skip_address = stage.ends_with("TO:") || stage.ends_with("FROM:");
         } else if let Some(c) = HOST.captures(line) {

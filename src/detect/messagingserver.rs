@@ -51,6 +51,6 @@ impl Detector for Messagingserver {
                 }
             })
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }

@@ -33,7 +33,36 @@ mod x3;
 mod x5;
 mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
+mod amazonses;
+mod amazonworkmail;
+mod bouncenotice;
+mod exchange2003;
+mod exchange2007;
+mod gmail;
+mod googlegroups;
+mod office365;
+mod outlook;
+mod powermta;
+mod receivingses;
+mod sendgrid;
+mod yahoo;
+mod zoho;
 // Gateways, carriers and regional providers.
+mod barracuda;
+mod biglobe;
+mod einsundeins;
+mod ezweb;
+mod gmx;
+mod kddi;
+mod mailru;
+mod mcafee;
+mod mfilter;
+mod mimecast;
+mod mxlogic;
+mod surfcontrol;
+mod trendmicro;
+mod verizon;
+mod yandex;
 // Standards.
 mod arf;
 mod rfc3464;
@@ -98,6 +127,14 @@ pub trait Detector: Sync {
 /// Every detector, in the order they are tried: MTA-specific formats first,
 /// the standards last.
 pub static DETECTORS: &[&dyn Detector] = &[
+    // Providers that send a classic MTA's report under their own template
+    // (Mail.Ru: Exim, Yandex: Postfix, Verizon: Apache James), identified
+    // by their own mail-system sender: before the generic detector of the
+    // MTA they run (specific before generic; each falls through when it
+    // reads nothing).
+    &mailru::Mailru,
+    &verizon::Verizon,
+    &yandex::Yandex,
     // Classic MTAs.
     &activehunter::Activehunter,
     &amavis::Amavis,
@@ -123,7 +160,33 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &x5::X5,
     &x6::X6,
     // Large providers and ESPs.
+    &googlegroups::GoogleGroups,
+    &gmail::Gmail,
+    &yahoo::Yahoo,
+    &zoho::Zoho,
+    &office365::Office365,
+    &outlook::Outlook,
+    &exchange2007::Exchange2007,
+    &exchange2003::Exchange2003,
+    &amazonworkmail::AmazonWorkMail,
+    &receivingses::ReceivingSes,
+    &amazonses::AmazonSes,
+    &sendgrid::SendGrid,
+    &powermta::PowerMta,
+    &bouncenotice::BounceNotice,
     // Gateways, carriers and regional providers.
+    &barracuda::Barracuda,
+    &biglobe::Biglobe,
+    &einsundeins::Einsundeins,
+    &ezweb::Ezweb,
+    &gmx::Gmx,
+    &kddi::Kddi,
+    &mcafee::Mcafee,
+    &mfilter::Mfilter,
+    &mimecast::Mimecast,
+    &mxlogic::Mxlogic,
+    &surfcontrol::Surfcontrol,
+    &trendmicro::Trendmicro,
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,

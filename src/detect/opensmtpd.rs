@@ -64,6 +64,6 @@ impl Detector for Opensmtpd {
             })
             .filter(|r| r.recipient.is_some())
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }

@@ -60,7 +60,7 @@ impl Detector for Postfix {
             .iter()
             .filter_map(|b| block_row(b, delayed))
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }
 

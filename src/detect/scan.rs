@@ -1,43 +1,87 @@
-//! Text scanning shared by the detectors of plain-text bounce formats
-//! (Postfix, qmail, Exim, Sendmail, ...): cutting out the section between
-//! a format's markers, splitting it into per-recipient blocks (an address
-//! line followed by its error lines), joining multi-line SMTP replies,
-//! reading a Sendmail-style session transcript, and completing the rows of
-//! a standard DSN part with what the text says.
+//! Text scanning shared by the detectors of plain-text reports (classic
+//! MTAs such as qmail, Exim and Sendmail; large providers; gateways,
+//! carriers and regional providers): finding marker lines, cutting out the
+//! section between a format's markers, splitting it into per-recipient
+//! blocks, joining multi-line SMTP replies, naming the SMTP command a text
+//! blames, reading a Sendmail-style session transcript, Exim-style
+//! `host H [ip]: reply` lines and host names written before an IP address,
+//! phrase tables, and merging the rows read from the text with the rows of
+//! the report's delivery-status part.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::Row;
-use crate::parse::fields::{self, address_in, clean_address};
+use crate::classify::Reason;
+use crate::parse::Mail;
+use crate::parse::fields::{
+    address_in, clean_address, reply_code_in, status_in,
+};
+
+/// The lines of `text` with the byte offset each starts at.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |offset, line| {
+        let start = *offset;
+        *offset += line.len();
+        Some((start, line.trim_end_matches(['\n', '\r'])))
+    })
+}
+
+/// True when `text` contains one of `markers`, compared case-insensitively.
+pub(crate) fn has_marker(text: &str, markers: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    markers.iter().any(|m| {
+        if m.chars().any(char::is_uppercase) {
+            lower.contains(&m.to_lowercase())
+        } else {
+            lower.contains(m)
+        }
+    })
+}
+
+/// The first line of `text` that contains a phrase of `table` (see
+/// [`lookup`]): its byte offset, the offset just after it, and the
+/// phrase's value.
+pub(crate) fn find_line<T: Copy>(
+    text: &str,
+    table: &[(&str, T)],
+) -> Option<(usize, usize, T)> {
+    lines(text).find_map(|(start, line)| {
+        let end = (start + line.len() + 1).min(text.len());
+        lookup(line, table).map(|v| (start, end, v))
+    })
+}
 
 /// The lines after the first line that contains one of `starts`, up to
 /// (not including) the first later line that contains one of `ends`; the
-/// rest of the text when no end marker follows. `None` when no start
-/// marker is found.
+/// rest of the text when no end marker follows. Markers are compared
+/// case-insensitively. `None` when no start marker is found.
 pub(crate) fn section<'t>(
     text: &'t str,
     starts: &[&str],
     ends: &[&str],
 ) -> Option<&'t str> {
-    let begin = lines_with_offsets(text)
-        .find(|(_, l)| starts.iter().any(|m| l.contains(m)))
+    let begin = lines(text)
+        .find(|(_, l)| has_marker(l, starts))
         .map(|(at, l)| (at + l.len() + 1).min(text.len()))?;
-    let rest = &text[begin..];
-    let end = lines_with_offsets(rest)
-        .find(|(_, l)| ends.iter().any(|m| l.contains(m)))
-        .map_or(rest.len(), |(at, _)| at);
-    Some(&rest[..end])
+    Some(until(&text[begin..], ends))
 }
 
-fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    text.split('\n').map(move |l| {
-        let start = at;
-        at += l.len() + 1;
-        (start, l)
-    })
+/// `text` up to (not including) the first line that contains one of
+/// `ends` (case-insensitive), or all of it.
+pub(crate) fn until<'t>(text: &'t str, ends: &[&str]) -> &'t str {
+    let end = lines(text)
+        .find(|(_, l)| has_marker(l, ends))
+        .map_or(text.len(), |(at, _)| at);
+    &text[..end]
+}
+
+/// The words of `text` joined with single spaces (line breaks and runs of
+/// blanks collapsed).
+pub(crate) fn join(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Which lines after a block's head line belong to it.
@@ -47,19 +91,22 @@ pub(crate) enum Follow {
     Indented,
     /// Every line up to the next blank line (qmail).
     Paragraph,
+    /// Every non-blank line up to the next head line (gateway reports).
+    NextHead,
 }
 
-/// A recipient block: the line that names the address and the lines that
-/// explain the failure (trimmed, blank lines dropped).
+/// A recipient block: what names the recipient (the head line, or the
+/// address read from it) and the lines that explain the failure (trimmed,
+/// blank lines dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Block<'t> {
-    /// The head line, trimmed.
-    pub head: &'t str,
+pub(crate) struct Block<'t, H = &'t str> {
+    /// The head line, trimmed, or the address it names.
+    pub head: H,
     /// The following lines, trimmed.
     pub body: Vec<&'t str>,
 }
 
-impl Block<'_> {
+impl<H> Block<'_, H> {
     /// The body lines joined with single spaces.
     pub fn body_text(&self) -> String {
         self.body.join(" ")
@@ -67,9 +114,10 @@ impl Block<'_> {
 }
 
 /// Splits `section` into blocks, each starting at a line `is_head`
-/// accepts; lines before the first head are ignored. A block ends at a
-/// blank line or at the next head line, and with [`Follow::Indented`] also
-/// at the first line not indented deeper than its head.
+/// accepts; lines before the first head are ignored. A block ends at the
+/// next head line; with [`Follow::Indented`] and [`Follow::Paragraph`] also
+/// at a blank line, and with [`Follow::Indented`] at the first line not
+/// indented deeper than its head.
 pub(crate) fn blocks<'t>(
     section: &'t str,
     is_head: impl Fn(&str) -> bool,
@@ -80,12 +128,14 @@ pub(crate) fn blocks<'t>(
     for line in section.lines() {
         let depth = line.len() - line.trim_start().len();
         if line.trim().is_empty() {
-            open = None;
+            if follow != Follow::NextHead {
+                open = None;
+            }
         } else if is_head(line) {
             out.push(Block { head: line.trim(), body: Vec::new() });
             open = Some(depth);
         } else if let Some(head_depth) = open {
-            if follow == Follow::Paragraph || depth > head_depth {
+            if follow != Follow::Indented || depth > head_depth {
                 if let Some(b) = out.last_mut() {
                     b.body.push(line.trim());
                 }
@@ -95,6 +145,67 @@ pub(crate) fn blocks<'t>(
         }
     }
     out
+}
+
+static ADDRESS_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^["<]*([^\s"<>@()]+@[^\s"<>@()]+?)[">]*(?::\s*|\s+|$)(.*)$"#)
+        .unwrap()
+});
+
+/// The address a line starts with (bare, quoted or in angle brackets,
+/// after one of `labels` such as `Recipient:`) and the rest of the line.
+fn address_head<'t>(
+    line: &'t str,
+    labels: &[&str],
+) -> Option<(String, &'t str)> {
+    let t = line.trim();
+    let bare = labels
+        .iter()
+        .find_map(|l| strip_prefix_ci(t, l))
+        .map_or(t, str::trim_start);
+    let c = ADDRESS_LINE.captures(bare)?;
+    let addr = clean_address(c.get(1)?.as_str())?;
+    Some((addr, c.get(2).map_or("", |m| m.as_str()).trim()))
+}
+
+/// Splits `section` into recipient blocks headed by the address: a line
+/// that starts with an address (see `address_head`) opens a block; the rest
+/// of that line and the non-blank lines up to the next address line belong
+/// to it. A line that repeats the current block's address is a wrapped
+/// continuation, not a new block.
+pub(crate) fn address_blocks<'t>(
+    section: &'t str,
+    labels: &[&str],
+) -> Vec<Block<'t, String>> {
+    let mut out: Vec<Block<'t, String>> = Vec::new();
+    let heads = blocks(
+        section,
+        |l| address_head(l, labels).is_some(),
+        Follow::NextHead,
+    );
+    for b in heads {
+        let Some((addr, rest)) = address_head(b.head, labels) else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(cur) if cur.head.eq_ignore_ascii_case(&addr) => {
+                cur.body.push(b.head);
+                cur.body.extend(b.body);
+            }
+            _ => {
+                let mut body: Vec<&str> =
+                    (!rest.is_empty()).then_some(rest).into_iter().collect();
+                body.extend(b.body);
+                out.push(Block { head: addr, body });
+            }
+        }
+    }
+    out
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -137,34 +248,51 @@ pub(crate) fn join_reply<S: AsRef<str>>(lines: &[S]) -> String {
     out
 }
 
-/// The value of the first `(marker, value)` row whose marker `text`
-/// contains (compared lower-case; markers are lower-case).
-pub(crate) fn lookup<'a>(
-    text: &str,
-    table: &[(&str, &'a str)],
-) -> Option<&'a str> {
-    let lower = text.to_ascii_lowercase();
+/// The value of the first `(phrase, value)` row whose phrase `text`
+/// contains (compared lower-case; phrases are lower-case).
+pub(crate) fn lookup<T: Copy>(text: &str, table: &[(&str, T)]) -> Option<T> {
+    let lower = text.to_lowercase();
     table.iter().find(|(m, _)| lower.contains(m)).map(|(_, v)| *v)
 }
 
-/// The SMTP command named at the start of a `>>> MAIL From:<...>` line or
-/// an "after RCPT TO" phrase, normalised to `HELO`, `MAIL`, `RCPT`,
-/// `DATA` (`EHLO`, `LHLO` and `HELO` give `HELO`; `BDAT` gives `DATA`).
+/// Stages Exim names by a phrase, not by a command word
+/// (`transports/smtp.c`: "after end of data", "after initial connection").
+#[rustfmt::skip]
+const STAGES: &[(&str, &str)] = &[
+    ("end of data", "DATA"),
+    ("initial connection", "CONN"),
+];
+
+/// The SMTP command named at the start of `text` (a `>>> MAIL From:<...>`
+/// transcript line, or what follows "after" in "after RCPT TO:<..>"),
+/// normalised to `HELO`, `MAIL`, `RCPT`, `DATA` (`EHLO`, `LHLO` and `HELO`
+/// give `HELO`; `BDAT` gives `DATA`), or `CONN` for the connection. A
+/// leading "pipelined" is skipped.
 pub(crate) fn command_word(text: &str) -> Option<String> {
-    let word: String = text
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_ascii_uppercase();
+    let lower = text.trim_start().to_ascii_lowercase();
+    let lower = lower.strip_prefix("pipelined ").unwrap_or(&lower);
+    if let Some((_, c)) = STAGES.iter().find(|(p, _)| lower.starts_with(p)) {
+        return Some((*c).to_string());
+    }
+    let word: String =
+        lower.chars().take_while(char::is_ascii_alphabetic).collect();
     let c = match word.as_str() {
-        "EHLO" | "HELO" | "LHLO" => "HELO",
-        "MAIL" => "MAIL",
-        "RCPT" => "RCPT",
-        "DATA" | "BDAT" => "DATA",
+        "ehlo" | "helo" | "lhlo" => "HELO",
+        "mail" => "MAIL",
+        "rcpt" => "RCPT",
+        "data" | "bdat" => "DATA",
         _ => return None,
     };
     Some(c.to_string())
+}
+
+static AFTER_COMMAND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:\bafter|>>>)\s+").unwrap());
+
+/// The first command a report's text blames: "... after RCPT TO:<..>",
+/// "after end of data", or a `>>> MAIL FROM:` transcript line.
+pub(crate) fn command_in(text: &str) -> Option<String> {
+    AFTER_COMMAND.find_iter(text).find_map(|m| command_word(&text[m.end()..]))
 }
 
 static RESULT_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -234,15 +362,13 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
             };
             let remote = (!ex.reply.is_empty() && about_addr)
                 .then(|| join_reply(&ex.reply));
-            let inner = fields::reply_code_in(rest)
+            let inner = reply_code_in(rest)
                 .filter(|_| rest.starts_with(|ch: char| ch.is_ascii_digit()));
             let (diagnostic, reply_code, status) = match (&remote, inner) {
                 (_, Some(code)) => {
-                    (rest.to_string(), Some(code), fields::status_in(rest))
+                    (rest.to_string(), Some(code), status_in(rest))
                 }
-                (Some(r), None) => {
-                    (r.clone(), fields::reply_code_in(r), fields::status_in(r))
-                }
+                (Some(r), None) => (r.clone(), reply_code_in(r), status_in(r)),
                 // The MTA's own verdict: its status is the reporting
                 // MTA's mapping, left to the DSN part or the diagnostic.
                 (None, None) => {
@@ -266,28 +392,89 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
     rows
 }
 
-/// Completes the rows of a DSN part with rows read from the report's text
-/// about the same recipients (matched case-insensitively; a single row
-/// matches a single text row). The text supplies the failed command, a
-/// missing reply code or remote MTA, a fuller diagnostic, and the status
-/// the remote server itself gave (it beats the reporting MTA's mapping).
-/// A status leading the diagnostic (`552 5.2.2 ...`, the remote server's
-/// own) beats the DSN's; a DSN status that only says `X.0.0` gives way to
-/// a more specific code elsewhere in the diagnostic. With no DSN rows the text rows are the result.
-pub(crate) fn enrich(dsn: Vec<Row>, found: Vec<Row>) -> Vec<Row> {
-    if dsn.is_empty() {
-        return found;
+static HOST_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bhost:?\s+([a-z0-9][a-z0-9.-]*\.[a-z0-9-]+|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*:?\s+(.*)$")
+        .unwrap()
+});
+
+/// The SMTP details of a block of report text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Smtp {
+    /// The command after which the remote server refused (`RCPT`, ...).
+    pub command: Option<String>,
+    /// The remote host named in the text.
+    pub host: Option<String>,
+    /// What the remote server said: the text after `host H [ip]:`, or
+    /// the `<<<` lines of a transcript.
+    pub response: Option<String>,
+}
+
+/// Reads the command, remote host and remote response of one recipient's
+/// lines.
+pub(crate) fn smtp_details(lines: &[&str]) -> Smtp {
+    let joined = lines.join(" ");
+    let transcript: Vec<&str> =
+        lines.iter().filter_map(|l| l.trim().strip_prefix("<<<")).collect();
+    let host_reply = HOST_REPLY.captures(&joined);
+    let host =
+        host_reply.as_ref().map(|c| c[1].trim_matches(['[', ']']).to_string());
+    let response = if !transcript.is_empty() {
+        Some(join_reply(&transcript))
+    } else {
+        host_reply.map(|c| c[2].trim().to_string()).filter(|r| !r.is_empty())
+    };
+    Smtp { command: command_in(&joined), host, response }
+}
+
+/// A row for an address block: its text as diagnostic, the reason of the
+/// first of `phrases` it contains, and the command, remote host, reply
+/// code and status read from it (codes only from what the remote server
+/// said when the text quotes it).
+pub(crate) fn block_row(
+    block: &Block<'_, String>,
+    phrases: &[(&str, Reason)],
+) -> Row {
+    let smtp = smtp_details(&block.body);
+    let text = block.body_text();
+    let said = smtp.response.as_deref().unwrap_or(&text);
+    Row {
+        recipient: Some(block.head.clone()),
+        status: status_in(said),
+        reply_code: reply_code_in(said),
+        reason: lookup(&text, phrases),
+        diagnostic: (!text.is_empty()).then_some(text),
+        remote_mta: smtp.host,
+        command: smtp.command,
+        ..Row::default()
     }
-    let single = dsn.len() == 1 && found.len() == 1;
-    dsn.into_iter()
+}
+
+/// Merges the rows read from a report's text into the rows of its
+/// delivery-status part. A text row matches a DSN row about the same
+/// recipient (case-insensitive; a single text row matches a single DSN
+/// row). The DSN row takes from it a missing recipient, command, remote
+/// MTA, reply code or reason, a fuller diagnostic, and the status the
+/// remote server itself gave (it beats the reporting MTA's mapping). A status leading
+/// the diagnostic (`552 5.2.2 ...`, the remote server's own) beats the
+/// DSN's. Text rows that match no DSN row are added; with no DSN rows the
+/// text rows are the result.
+pub(crate) fn merge_with_dsn(dsn: Vec<Row>, text: Vec<Row>) -> Vec<Row> {
+    if dsn.is_empty() {
+        return text;
+    }
+    let single = dsn.len() == 1 && text.len() == 1;
+    let mut used = vec![false; text.len()];
+    let mut out: Vec<Row> = dsn
+        .into_iter()
         .map(|mut row| {
-            let same = |f: &&Row| {
+            let same = |f: &Row| {
                 single
                     || matches!((&row.recipient, &f.recipient),
                         (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
             };
-            if let Some(f) = found.iter().find(same) {
-                let f = f.clone();
+            if let Some(i) = text.iter().position(same) {
+                used[i] = true;
+                let f = text[i].clone();
                 row.recipient = row.recipient.or(f.recipient);
                 row.command = row.command.or(f.command);
                 row.remote_mta = row.remote_mta.or(f.remote_mta);
@@ -309,16 +496,94 @@ pub(crate) fn enrich(dsn: Vec<Row>, found: Vec<Row>) -> Vec<Row> {
             {
                 // "552 5.2.2 ...": the remote server's own status.
                 row.status = Some(remote.as_str().to_string());
-            } else if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
-                && s.ends_with(".0.0")
-                && let Some(better) = fields::status_in(d)
-                && better[..1] == s[..1]
-            {
-                row.status = Some(better);
             }
             row
         })
-        .collect()
+        .collect();
+    out.extend(text.into_iter().zip(used).filter(|(_, u)| !u).map(|(t, _)| t));
+    out
+}
+
+/// True when the sender address is at one of `domains` or a subdomain.
+pub(crate) fn from_domain_in(from: &str, domains: &[&str]) -> bool {
+    let Some((_, host)) = from.rsplit_once('@') else {
+        return false;
+    };
+    domains.iter().any(|d| {
+        host.eq_ignore_ascii_case(d)
+            || host
+                .to_ascii_lowercase()
+                .strip_suffix(d)
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+/// True when the sender is a mail system account (`mailer-daemon`,
+/// `postmaster`, `post_master`), not a person: a person's mail from a
+/// provider domain must never be read as that provider's report.
+pub(crate) fn from_daemon(from: &str) -> bool {
+    let local = from.split('@').next().unwrap_or("");
+    ["mailer-daemon", "postmaster", "post_master"]
+        .iter()
+        .any(|d| local.eq_ignore_ascii_case(d))
+}
+
+/// True when some outer header `name` (any occurrence, e.g. every
+/// `Received`) contains one of `needles` (case-insensitive).
+pub(crate) fn header_contains(
+    mail: &Mail<'_>,
+    name: &str,
+    needles: &[&str],
+) -> bool {
+    mail.msg
+        .headers_raw()
+        .any(|(n, v)| n.eq_ignore_ascii_case(name) && has_marker(v, needles))
+}
+
+static HOST_BEFORE_IP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\.?\s*[(\[]\s*(?:ipv6:)?[0-9a-f.:]+\s*[)\]]")
+        .unwrap()
+});
+
+/// The first host name written before a bracketed IP address
+/// (`mx.example.org. [192.0.2.1]`, `mx.example.org (192.0.2.1)`).
+pub(crate) fn host_before_ip(text: &str) -> Option<String> {
+    HOST_BEFORE_IP
+        .captures(text)
+        .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// The text to scan: the message's human-readable text, or, when that
+/// lacks `marker` (a part whose MIME header is broken, e.g. a boundary
+/// parameter on an unfolded line), the raw body after the header section.
+pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
+    if mail.text.to_lowercase().contains(marker) {
+        return Cow::Borrowed(&mail.text);
+    }
+    let raw = mail.msg.raw_message();
+    let body = raw
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map_or(&raw[..0], |i| &raw[i + 2..]);
+    Cow::Owned(String::from_utf8_lossy(body).into_owned())
+}
+
+/// True when the keys of a phrase table are lower-case, sorted and
+/// unique (for the tables' unit tests).
+#[cfg(test)]
+pub(crate) fn is_sorted_table<T>(table: &[(&str, T)]) -> bool {
+    is_sorted_keys(table.iter().map(|(k, _)| *k))
+}
+
+/// True when `keys` (a marker list, or a table's keys) are lower-case,
+/// sorted and unique.
+#[cfg(test)]
+pub(crate) fn is_sorted_keys<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    let keys: Vec<&str> = keys.into_iter().collect();
+    keys.windows(2).all(|w| w[0] < w[1])
+        && keys.iter().all(|k| k.to_lowercase() == *k)
 }
 
 #[cfg(test)]
@@ -389,8 +654,120 @@ mod tests {
             command: Some("RCPT".into()),
             ..Row::default()
         }];
-        let rows = enrich(dsn, found);
+        let rows = merge_with_dsn(dsn, found);
         assert_eq!(rows[0].command.as_deref(), Some("RCPT"));
         assert_eq!(rows[0].status.as_deref(), Some("5.7.1"));
+    }
+    #[test]
+    fn stages_are_sorted() {
+        assert!(is_sorted_table(STAGES));
+    }
+
+    #[test]
+    fn commands_are_named_by_verb_or_stage() {
+        assert_eq!(
+            command_word("EHLO mx.example.org").as_deref(),
+            Some("HELO")
+        );
+        assert_eq!(
+            command_word("pipelined RCPT TO:<a@b>").as_deref(),
+            Some("RCPT")
+        );
+        assert_eq!(command_word("end of data:").as_deref(), Some("DATA"));
+        assert_eq!(command_word("mailbox full"), None);
+        assert_eq!(
+            command_in("refused after 3 tries, after MAIL FROM:<s@x>")
+                .as_deref(),
+            Some("MAIL")
+        );
+        assert_eq!(command_in(">>> DATA").as_deref(), Some("DATA"));
+    }
+
+    #[test]
+    fn lines_until_and_join() {
+        let l: Vec<_> = lines("a\nbc\r\n").collect();
+        assert_eq!(l, vec![(0, "a"), (2, "bc")]);
+        assert_eq!(until("a\nb\n--- End\n", &["--- end"]), "a\nb\n");
+        assert_eq!(until("a\nb\n", &["x"]), "a\nb\n");
+        assert_eq!(join(" a\n\n  b "), "a b");
+        assert_eq!(
+            find_line("x\nGave UP on it\n", &[("gave up", 7)]),
+            Some((2, 16, 7))
+        );
+    }
+
+    #[test]
+    fn hosts_before_ip_addresses() {
+        assert_eq!(
+            host_before_ip("rejected by mx.example.org. [192.0.2.1]."),
+            Some("mx.example.org".into())
+        );
+        assert_eq!(
+            host_before_ip(
+                "[(0) mx.example.net. [2001:db8::1]:25: socket error]"
+            ),
+            Some("mx.example.net".into())
+        );
+        assert_eq!(host_before_ip("no host here"), None);
+    }
+
+    #[test]
+    fn section_markers_ignore_case() {
+        let t = "intro\nThe following address failed:\n\n  a@example.org\n--- END\nmore\n";
+        assert_eq!(
+            section(t, &["address failed"], &["--- end"]),
+            Some("\n  a@example.org\n")
+        );
+        assert_eq!(section(t, &["nothing"], &[]), None);
+    }
+
+    #[test]
+    fn exim_style_blocks() {
+        let t = "  a@example.org\n    SMTP error from remote mail server after RCPT TO:<a@example.org>:\n    host mx.example.org [192.0.2.1]: 550 5.1.1 <a@example.org>... unknown\n  \"b@example.org\":\n    retry timeout exceeded\n";
+        let blocks = address_blocks(t, &[]);
+        assert_eq!(blocks.len(), 2);
+        let r = block_row(&blocks[0], &[]);
+        assert_eq!(r.recipient.as_deref(), Some("a@example.org"));
+        assert_eq!(r.command.as_deref(), Some("RCPT"));
+        assert_eq!(r.remote_mta.as_deref(), Some("mx.example.org"));
+        assert_eq!(r.reply_code.as_deref(), Some("550"));
+        assert_eq!(r.status.as_deref(), Some("5.1.1"));
+        let r = block_row(&blocks[1], &[]);
+        assert_eq!(r.recipient.as_deref(), Some("b@example.org"));
+        assert_eq!(r.diagnostic.as_deref(), Some("retry timeout exceeded"));
+        assert_eq!(r.reply_code, None);
+    }
+
+    #[test]
+    fn transcripts_and_labels() {
+        let t = "Recipient: <a@example.org>\n>>> MAIL FROM:<s@example.net>\n<<< 550 sender refused\n<a@example.org>\n";
+        let blocks = address_blocks(t, &["recipient:"]);
+        assert_eq!(blocks.len(), 1);
+        let r = block_row(&blocks[0], &[]);
+        assert_eq!(r.command.as_deref(), Some("MAIL"));
+        assert_eq!(r.reply_code.as_deref(), Some("550"));
+    }
+
+    #[test]
+    fn text_fills_gaps_and_adds_recipients() {
+        let dsn = vec![Row {
+            recipient: Some("a@example.org".into()),
+            status: Some("5.0.0".into()),
+            ..Row::default()
+        }];
+        let text = vec![
+            Row {
+                recipient: Some("A@example.org".into()),
+                status: Some("5.1.1".into()),
+                command: Some("RCPT".into()),
+                ..Row::default()
+            },
+            Row { recipient: Some("b@example.org".into()), ..Row::default() },
+        ];
+        let rows = merge_with_dsn(dsn, text);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].status.as_deref(), Some("5.1.1"));
+        assert_eq!(rows[0].command.as_deref(), Some("RCPT"));
+        assert_eq!(rows[1].recipient.as_deref(), Some("b@example.org"));
     }
 }

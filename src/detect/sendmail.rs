@@ -94,7 +94,7 @@ impl Detector for Sendmail {
                 }),
             }
         }
-        let mut rows = scan::enrich(dsn_rows, found);
+        let mut rows = scan::merge_with_dsn(dsn_rows, found);
         for r in &mut rows {
             if r.action.is_none() {
                 r.action =

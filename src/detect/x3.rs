@@ -87,6 +87,6 @@ impl Detector for X3 {
                 row
             })
             .collect();
-        Some(scan::enrich(mail.dsn_rows(), found))
+        Some(scan::merge_with_dsn(mail.dsn_rows(), found))
     }
 }

@@ -167,25 +167,27 @@ impl<'x> Mail<'x> {
                 PartType::Text(t) => push_limited(&mut text, t),
                 PartType::Html(h) => push_limited(&mut html, h),
                 PartType::Binary(b) | PartType::InlineBinary(b) => {
-                    let s = String::from_utf8_lossy(b);
+                    // Only report parts are read as text: attachments
+                    // (images, archives) are never decoded.
+                    let s = || String::from_utf8_lossy(b);
                     if ct.contains("delivery-status") {
-                        dsn_text.get_or_insert_with(|| s.into_owned());
+                        dsn_text.get_or_insert_with(|| s().into_owned());
                     } else if ct.contains("feedback-report") {
-                        feedback.get_or_insert_with(|| merge_blocks(&s));
-                    } else if ct.ends_with("rfc822-headers") {
+                        feedback.get_or_insert_with(|| merge_blocks(&s()));
+                    } else if ct.ends_with("rfc822-headers")
+                        || ct.starts_with("message/")
+                    {
+                        // text/rfc822-headers, or a message/global (RFC
+                        // 6532) that was not parsed as a nested message:
+                        // read its header section.
                         if returned.is_none() {
                             returned =
-                                Returned::from_text(&normalise_text(&s));
+                                Returned::from_text(&normalise_text(&s()));
                         }
-                    } else if ct.starts_with("message/") && returned.is_none()
-                    {
-                        // message/global (RFC 6532) that was not parsed as a
-                        // nested message: read its header section.
-                        returned = Returned::from_text(&normalise_text(&s));
                     } else if ct.is_empty() || ct.starts_with("multipart/") {
                         // A multipart without a usable boundary: its body
                         // is still the human-readable report.
-                        push_limited(&mut text, &s);
+                        push_limited(&mut text, &s());
                     }
                 }
                 PartType::Message(nested) => {
@@ -449,9 +451,7 @@ impl Parser {
     ) -> Vec<(Row, Record)> {
         if let Some(d) = &row.diagnostic {
             let d = unfold(fields::clip(d));
-            if row.status.is_none() {
-                row.status = fields::status_in(&d);
-            }
+            row.status = fields::status_with(row.status.take(), &d);
             if row.reply_code.is_none() {
                 row.reply_code = fields::reply_code_in(&d);
             }

@@ -33,7 +33,9 @@ mod zoho;
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::bytes::RegexSet;
+
+use super::text::compile_set;
 
 use super::reason::Reason;
 
@@ -94,30 +96,30 @@ pub static PROVIDERS: &[&Provider] = &[
     &proofpoint::PROOFPOINT,
 ];
 
-struct Compiled {
-    rules: RegexSet,
-    signature: Option<Regex>,
-}
-
-static COMPILED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
+/// Each provider's rules, compiled once into one set per provider.
+static RULES: LazyLock<Vec<RegexSet>> = LazyLock::new(|| {
     PROVIDERS
         .iter()
-        .map(|p| Compiled {
-            rules: RegexSetBuilder::new(p.rules.iter().map(|r| r.pattern))
-                .case_insensitive(true)
-                .build()
-                .expect("provider rules compile"),
-            signature: (!p.signature.is_empty()).then(|| {
-                Regex::new(&format!("(?i){}", p.signature))
-                    .expect("signature compiles")
-            }),
-        })
+        .map(|p| compile_set(p.rules.iter().map(|r| r.pattern)))
         .collect()
 });
 
+/// Every provider's signature in one set, with the provider each stands
+/// for; the first in [`PROVIDERS`] order wins.
+static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+    let with: Vec<usize> = (0..PROVIDERS.len())
+        .filter(|&i| !PROVIDERS[i].signature.is_empty())
+        .collect();
+    (compile_set(with.iter().map(|&i| PROVIDERS[i].signature)), with)
+});
+
 fn host_matches(host: &str, suffix: &str) -> bool {
-    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    host == suffix || host.ends_with(&format!(".{suffix}"))
+    let host = host.trim().trim_end_matches('.').as_bytes();
+    let suffix = suffix.as_bytes();
+    host.len() >= suffix.len()
+        && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        && (host.len() == suffix.len()
+            || host[host.len() - suffix.len() - 1] == b'.')
 }
 
 /// The provider that received the message: by remote MTA host, then by the
@@ -135,11 +137,9 @@ pub fn identify(
         return Some(i);
     }
     if let Some(d) = diagnostic
-        && let Some(i) = COMPILED
-            .iter()
-            .position(|c| c.signature.as_ref().is_some_and(|s| s.is_match(d)))
+        && let Some(k) = SIGNATURES.0.matches(d.as_bytes()).iter().next()
     {
-        return Some(i);
+        return Some(SIGNATURES.1[k]);
     }
     let domain = recipient?.rsplit_once('@')?.1.to_ascii_lowercase();
     PROVIDERS.iter().position(|p| p.domains.contains(&domain.as_str()))
@@ -157,9 +157,8 @@ pub fn lookup(
     diagnostic: &str,
 ) -> Option<(Reason, &'static str)> {
     let p = PROVIDERS[i];
-    COMPILED[i]
-        .rules
-        .matches(diagnostic)
+    RULES[i]
+        .matches(diagnostic.as_bytes())
         .iter()
         .map(|k| &p.rules[k])
         .find(|r| {

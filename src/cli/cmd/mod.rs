@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod parse;
 pub mod stats;
 pub mod status;
+pub mod sweep;
 pub mod unsuppress;
 
 use std::path::PathBuf;
@@ -80,6 +81,7 @@ pub struct Exit {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(a) => parse::run(a),
+        Command::Sweep(a) => sweep::run(*a),
         Command::Ingest(a) => ingest::run(a),
         Command::ImportSends(a) => import_sends::run(a),
         Command::Export(a) => export::run(a),

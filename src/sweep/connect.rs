@@ -1,0 +1,211 @@
+//! Connecting and logging in: implicit TLS, STARTTLS (RFC 3501 §6.2.1) or,
+//! only when asked for explicitly, plain TCP; LOGIN with a password or
+//! `AUTHENTICATE XOAUTH2` with a bearer token (the SASL mechanism of Gmail
+//! and Microsoft 365).
+//!
+//! Certificates are always verified: against the system roots, or against
+//! only the CA of `ca_file` when one is given. The stream is a boxed
+//! [`Stream`] so that one [`Session`] type serves every mode.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use native_tls::{Certificate, TlsConnector};
+
+use super::SweepError;
+use super::config::{AccountSettings, Credential, TlsMode};
+
+/// How long a connect or a single read or write may take.
+pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A byte stream to the server (TCP or TLS over TCP).
+pub trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+/// A logged-in IMAP session.
+pub type Session = imap::Session<Box<dyn Stream>>;
+
+/// Connects, secures the connection as configured and logs in.
+pub fn open(
+    account: &AccountSettings,
+    credential: &Credential,
+) -> Result<Session, SweepError> {
+    let client = connect(account)?;
+    login(client, &account.user, credential)
+}
+
+/// The TLS settings: verification always on; with a CA file, that CA is
+/// the only trust anchor.
+fn tls_connector(
+    account: &AccountSettings,
+) -> Result<TlsConnector, SweepError> {
+    let mut b = TlsConnector::builder();
+    b.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
+    if let Some(path) = &account.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            SweepError::Config(format!("CA file {}: {e}", path.display()))
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| {
+            SweepError::Config(format!("CA file {}: {e}", path.display()))
+        })?;
+        b.add_root_certificate(cert).disable_built_in_roots(true);
+    }
+    b.build().map_err(|e| SweepError::Tls {
+        host: account.host.clone(),
+        message: e.to_string(),
+    })
+}
+
+fn tcp(account: &AccountSettings) -> Result<TcpStream, SweepError> {
+    let err = |source| SweepError::Connect {
+        host: account.host.clone(),
+        port: account.port,
+        source,
+    };
+    let mut last = None;
+    for addr in
+        (account.host.as_str(), account.port).to_socket_addrs().map_err(err)?
+    {
+        match TcpStream::connect_timeout(&addr, NETWORK_TIMEOUT) {
+            Ok(s) => {
+                s.set_read_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
+                s.set_write_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the host name has no address",
+        )
+    })))
+}
+
+fn connect(
+    account: &AccountSettings,
+) -> Result<imap::Client<Box<dyn Stream>>, SweepError> {
+    let tls_err = |message: String| SweepError::Tls {
+        host: account.host.clone(),
+        message,
+    };
+    let mut tcp = tcp(account)?;
+    let stream: Box<dyn Stream> = match account.tls {
+        TlsMode::None => Box::new(tcp),
+        TlsMode::Implicit => Box::new(
+            tls_connector(account)?
+                .connect(&account.host, tcp)
+                .map_err(|e| tls_err(e.to_string()))?,
+        ),
+        TlsMode::Starttls => {
+            let connector = tls_connector(account)?;
+            starttls(&mut tcp).map_err(|e| match e {
+                StartTlsError::Io(source) => SweepError::Connect {
+                    host: account.host.clone(),
+                    port: account.port,
+                    source,
+                },
+                StartTlsError::Refused(m) => tls_err(m),
+            })?;
+            Box::new(
+                connector
+                    .connect(&account.host, tcp)
+                    .map_err(|e| tls_err(e.to_string()))?,
+            )
+        }
+    };
+    let mut client = imap::Client::new(stream);
+    if account.tls != TlsMode::Starttls {
+        client.read_greeting().map_err(|e| SweepError::Imap {
+            context: "reading the server greeting".into(),
+            source: e,
+        })?;
+    }
+    Ok(client)
+}
+
+enum StartTlsError {
+    Io(std::io::Error),
+    Refused(String),
+}
+
+/// Reads the greeting, sends STARTTLS and waits for its OK, reading byte
+/// by byte so that nothing of the TLS handshake is consumed.
+fn starttls(tcp: &mut TcpStream) -> Result<(), StartTlsError> {
+    fn line(tcp: &mut TcpStream) -> Result<String, StartTlsError> {
+        let mut buf = Vec::new();
+        let mut b = [0u8];
+        while !buf.ends_with(b"\n") {
+            if tcp.read(&mut b).map_err(StartTlsError::Io)? == 0 {
+                return Err(StartTlsError::Refused(
+                    "the server closed the connection before STARTTLS".into(),
+                ));
+            }
+            if buf.len() > 64 * 1024 {
+                return Err(StartTlsError::Refused(
+                    "overlong line before STARTTLS".into(),
+                ));
+            }
+            buf.push(b[0]);
+        }
+        Ok(String::from_utf8_lossy(&buf).trim_end().to_string())
+    }
+    let greeting = line(tcp)?;
+    if !greeting.starts_with("* OK") {
+        return Err(StartTlsError::Refused(format!(
+            "unexpected greeting: {greeting}"
+        )));
+    }
+    tcp.write_all(b"rb0 STARTTLS\r\n").map_err(StartTlsError::Io)?;
+    loop {
+        let l = line(tcp)?;
+        if let Some(rest) = l.strip_prefix("rb0 ") {
+            return if rest.starts_with("OK") {
+                Ok(())
+            } else {
+                Err(StartTlsError::Refused(format!(
+                    "the server refused STARTTLS: {rest}"
+                )))
+            };
+        }
+    }
+}
+
+/// XOAUTH2 (Google/Microsoft SASL profile): one client message
+/// `user=U ^A auth=Bearer T ^A ^A`; on failure the server sends an error
+/// challenge, answered with an empty message.
+struct XOAuth2<'a> {
+    user: &'a str,
+    token: &'a str,
+}
+
+impl imap::Authenticator for XOAuth2<'_> {
+    type Response = String;
+
+    fn process(&self, challenge: &[u8]) -> String {
+        if challenge.is_empty() {
+            format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
+        } else {
+            String::new()
+        }
+    }
+}
+
+fn login(
+    client: imap::Client<Box<dyn Stream>>,
+    user: &str,
+    credential: &Credential,
+) -> Result<Session, SweepError> {
+    let result = match credential {
+        Credential::Password(p) => client.login(user, p),
+        Credential::BearerToken(t) => {
+            client.authenticate("XOAUTH2", &XOAuth2 { user, token: t })
+        }
+    };
+    result.map_err(|(e, _)| SweepError::Auth {
+        user: user.to_string(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,678 @@
+//! Unattended IMAP mailbox sweeps: fetch new bounce mail, parse it, record
+//! it in the ledger, then move (or flag, or delete) what was recorded and
+//! put everything else in quarantine.
+//!
+//! Safety rests on one order of steps per batch: fetch (`BODY.PEEK[]`, so
+//! nothing is marked seen), parse, record the reports *and* the mailbox
+//! checkpoint (UIDVALIDITY + last UID) in one ledger transaction, and only
+//! then touch the messages. A crash before the commit loses nothing (the
+//! next sweep fetches the batch again); a crash after it leaves recorded
+//! messages in the mailbox, which the next sweep fetches again and records
+//! as duplicates (the ledger's keys are idempotent) before moving them. A
+//! changed UIDVALIDITY makes the checkpoint void: the mailbox is rescanned
+//! and the idempotent keys keep the counts right.
+//!
+//! Memory is bounded: UIDs are handled in chunks of [`CHUNK`], whose sizes
+//! are fetched first and cut into batches of at most [`BATCH_BYTES`];
+//! messages over the size cap are read only up to the cap (headers and
+//! report parts come before the returned copy of the original).
+//!
+//! Only one sweep per ledger and account runs at a time ([`lock`]).
+
+pub mod config;
+pub mod connect;
+pub mod lock;
+
+use std::path::PathBuf;
+
+use crate::input::for_each_parallel;
+use crate::ledger::{
+    Checkpoint, IngestItem, Ledger, LedgerError, LedgerOptions,
+};
+use crate::parse::{Parser, Report};
+use config::{AccountSettings, After};
+use connect::Session;
+
+pub use config::{AccountConfig, Config, TlsMode};
+
+/// UIDs whose sizes are fetched in one command.
+pub const CHUNK: usize = 500;
+
+/// At most this many message bytes are fetched in one command.
+pub const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Test hook: when this variable is set, the sweep aborts right after the
+/// first ledger commit, before any message is moved (a crash at the worst
+/// moment, for the recovery tests).
+pub const CRASH_AFTER_COMMIT_ENV: &str = "REBOUND_SWEEP_CRASH_AFTER_COMMIT";
+
+/// An error that ends a sweep.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SweepError {
+    /// The configuration is incomplete or unsafe, or a credential could
+    /// not be read.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A local file could not be used.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Another sweep of the same ledger and account is running.
+    #[error(
+        "another sweep is running (lock {} held{})",
+        path.display(),
+        holder.as_deref().map(|h| format!(" by {h}")).unwrap_or_default()
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// What the holder wrote in it (`pid N`).
+        holder: Option<String>,
+    },
+    /// The TCP connection failed.
+    #[error("cannot connect to {host}:{port}: {source}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The TLS handshake or certificate check failed.
+    #[error("TLS with {host} failed: {message}")]
+    Tls {
+        /// The host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The server refused the login.
+    #[error("login as {user} failed: {message}")]
+    Auth {
+        /// The user name.
+        user: String,
+        /// The server's answer.
+        message: String,
+    },
+    /// An IMAP command failed or the connection broke during the sweep.
+    #[error("IMAP error while {context}: {source}")]
+    Imap {
+        /// What the sweep was doing.
+        context: String,
+        /// The underlying error.
+        source: imap::Error,
+    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// The broad kind of a [`SweepError`], which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad configuration or usage (exit 2).
+    Config,
+    /// Connection, TLS, authentication or protocol failure (exit 3).
+    Connection,
+    /// Another sweep holds the lock (exit 4).
+    Locked,
+    /// Anything else, such as a ledger failure (exit 2).
+    Other,
+}
+
+impl SweepError {
+    /// The kind of the error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SweepError::Config(_) => ErrorKind::Config,
+            SweepError::Connect { .. }
+            | SweepError::Tls { .. }
+            | SweepError::Auth { .. }
+            | SweepError::Imap { .. } => ErrorKind::Connection,
+            SweepError::Locked { .. } => ErrorKind::Locked,
+            SweepError::Io { .. } | SweepError::Ledger(_) => ErrorKind::Other,
+        }
+    }
+}
+
+fn imap_err(
+    context: impl Into<String>,
+) -> impl FnOnce(imap::Error) -> SweepError {
+    let context = context.into();
+    move |source| SweepError::Imap { context, source }
+}
+
+/// Run-wide settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The ledger file.
+    pub db: PathBuf,
+    /// How to open it (busy timeout, size cap).
+    pub ledger: LedgerOptions,
+    /// Fetch and parse, but write nothing and move nothing.
+    pub dry_run: bool,
+    /// Handle at most this many messages in this run.
+    pub limit: Option<usize>,
+}
+
+/// What happened to one message.
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    /// Recorded (or, in a dry run, would be).
+    Recorded {
+        /// `imap:account/mailbox/uid`.
+        source: &'a str,
+        /// The report.
+        report: &'a Report,
+        /// Only the first bytes were read (size cap).
+        truncated: bool,
+    },
+    /// Not a bounce or not parseable: moved (or, in a dry run, would be
+    /// moved) to the quarantine folder; never counted.
+    Quarantined {
+        /// `imap:account/mailbox/uid`.
+        source: &'a str,
+        /// Its subject, when it has one.
+        subject: Option<&'a str>,
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+/// Receives progress while a sweep runs.
+pub trait Observer {
+    /// A mailbox is about to be swept; `messages` are to be handled.
+    fn mailbox(&mut self, _account: &str, _mailbox: &str, _messages: usize) {}
+    /// One message was handled.
+    fn message(&mut self, _outcome: &Outcome<'_>) {}
+}
+
+/// Counts of one sweep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Messages fetched and parsed.
+    pub messages: usize,
+    /// Reports recorded (messages with at least one record).
+    pub reports: usize,
+    /// Records in those reports.
+    pub records: usize,
+    /// Events new to the ledger.
+    pub new_events: usize,
+    /// Events the ledger already had.
+    pub duplicates: usize,
+    /// Messages put in quarantine.
+    pub quarantined: usize,
+    /// Messages read only up to the size cap.
+    pub truncated: usize,
+}
+
+impl std::ops::AddAssign for Summary {
+    fn add_assign(&mut self, o: Summary) {
+        self.messages += o.messages;
+        self.reports += o.reports;
+        self.records += o.records;
+        self.new_events += o.new_events;
+        self.duplicates += o.duplicates;
+        self.quarantined += o.quarantined;
+        self.truncated += o.truncated;
+    }
+}
+
+/// Sweeps every mailbox of one account.
+pub fn sweep(
+    account: &AccountSettings,
+    opts: &Options,
+    parser: &Parser,
+    observer: &mut dyn Observer,
+) -> Result<Summary, SweepError> {
+    let _lock = lock::acquire(&opts.db, &account.name)?;
+    // A dry run only reads the checkpoints, and creates no ledger.
+    let ledger = match opts.dry_run {
+        false => Some(Ledger::open_with(&opts.db, &opts.ledger)?),
+        true if opts.db.exists() => Some(Ledger::open_with(
+            &opts.db,
+            &LedgerOptions { read_only: true, ..opts.ledger.clone() },
+        )?),
+        true => None,
+    };
+    let credential = account.secret.read()?;
+    let mut session = connect::open(account, &credential)?;
+    let caps =
+        session.capabilities().map_err(imap_err("asking for capabilities"))?;
+    let (has_move, has_uidplus) =
+        (caps.has_str("MOVE"), caps.has_str("UIDPLUS"));
+    drop(caps);
+    let mut s = Sweeper {
+        account,
+        opts,
+        parser,
+        observer,
+        session,
+        ledger,
+        has_move,
+        has_uidplus,
+    };
+    if !opts.dry_run {
+        if account.after == After::Move {
+            s.ensure_folder(&account.processed_folder)?;
+        }
+        s.ensure_folder(&account.quarantine_folder)?;
+    }
+    let mut summary = Summary::default();
+    for mailbox in &account.mailboxes {
+        let budget = opts.limit.map(|l| l.saturating_sub(summary.messages));
+        if budget == Some(0) {
+            break;
+        }
+        summary += s.mailbox(mailbox, budget)?;
+    }
+    let _ = s.session.logout();
+    Ok(summary)
+}
+
+/// Quotes an IMAP string.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A sorted UID list as a compact IMAP sequence set (`1:5,7,9:12`).
+fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let mut j = i;
+        while j + 1 < uids.len() && uids[j + 1] == uids[j] + 1 {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&uids[i].to_string());
+        if j > i {
+            out.push(':');
+            out.push_str(&uids[j].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// The SEARCH criterion for messages lacking `flag`.
+fn lacking(flag: &str) -> String {
+    match flag.to_ascii_lowercase().as_str() {
+        "\\seen" => "UNSEEN".into(),
+        "\\flagged" => "UNFLAGGED".into(),
+        "\\answered" => "UNANSWERED".into(),
+        "\\draft" => "UNDRAFT".into(),
+        _ => format!("UNKEYWORD {flag}"),
+    }
+}
+
+/// One fetched message, parsed.
+struct Parsed {
+    uid: u32,
+    truncated: bool,
+    result: Result<Report, crate::ParseError>,
+}
+
+struct Sweeper<'a> {
+    account: &'a AccountSettings,
+    opts: &'a Options,
+    parser: &'a Parser,
+    observer: &'a mut dyn Observer,
+    session: Session,
+    ledger: Option<Ledger>,
+    has_move: bool,
+    has_uidplus: bool,
+}
+
+impl Sweeper<'_> {
+    fn ensure_folder(&mut self, folder: &str) -> Result<(), SweepError> {
+        let found = self
+            .session
+            .list(None, Some(&quote(folder)))
+            .map_err(imap_err(format!("looking for folder {folder}")))?;
+        if found.is_empty() {
+            self.session
+                .create(folder)
+                .map_err(imap_err(format!("creating folder {folder}")))?;
+        }
+        Ok(())
+    }
+
+    fn search(&mut self, query: &str) -> Result<Vec<u32>, SweepError> {
+        Ok(self
+            .session
+            .uid_search(query)
+            .map_err(imap_err(format!("searching ({query})")))?
+            .into_iter()
+            .collect())
+    }
+
+    /// Drops the untagged responses (EXPUNGE, EXISTS, ...) the session
+    /// queued, which would otherwise pile up over a long sweep.
+    fn drain(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+
+    fn mailbox(
+        &mut self,
+        mailbox: &str,
+        budget: Option<usize>,
+    ) -> Result<Summary, SweepError> {
+        let account = &self.account.name;
+        let selected = self
+            .session
+            .select(mailbox)
+            .map_err(imap_err(format!("selecting {mailbox}")))?;
+        let uidvalidity = selected.uid_validity.unwrap_or(0);
+        let checkpoint = match &self.ledger {
+            Some(l) => l.checkpoint(account, mailbox)?,
+            None => None,
+        };
+        // A changed UIDVALIDITY voids the checkpoint: rescan everything.
+        let mut last = checkpoint
+            .filter(|c| c.uidvalidity == uidvalidity)
+            .map_or(0, |c| c.last_uid);
+        // `N:*` always matches the last message, even below N.
+        let mut uids: Vec<u32> = self
+            .search(&format!("UID {}:*", last as u64 + 1))?
+            .into_iter()
+            .filter(|&u| u > last)
+            .collect();
+        if last > 0 {
+            // Recorded before, but not yet moved or flagged (a sweep
+            // stopped between commit and move): fetch them again.
+            let pending = match self.account.after {
+                After::Flag => {
+                    format!("UID 1:{last} {}", lacking(&self.account.flag))
+                }
+                After::Move | After::Delete => format!("UID 1:{last}"),
+            };
+            uids.extend(self.search(&pending)?);
+        }
+        uids.sort_unstable();
+        uids.dedup();
+        if let Some(b) = budget {
+            uids.truncate(b);
+        }
+        self.observer.mailbox(account, mailbox, uids.len());
+        let mut summary = Summary::default();
+        for chunk in uids.chunks(CHUNK) {
+            let sized = self
+                .session
+                .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
+                .map_err(imap_err(format!("fetching sizes in {mailbox}")))?;
+            let mut sizes: Vec<(u32, u32)> = sized
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
+                .collect();
+            drop(sized);
+            sizes.sort_unstable();
+            let cap = self.account.max_message_size;
+            let mut start = 0;
+            let mut bytes = 0;
+            for i in 0..sizes.len() {
+                let n = u64::from(sizes[i].1.min(cap));
+                if i > start && bytes + n > BATCH_BYTES {
+                    summary += self.batch(
+                        mailbox,
+                        uidvalidity,
+                        &mut last,
+                        &sizes[start..i],
+                    )?;
+                    (start, bytes) = (i, 0);
+                }
+                bytes += n;
+            }
+            if start < sizes.len() {
+                summary += self.batch(
+                    mailbox,
+                    uidvalidity,
+                    &mut last,
+                    &sizes[start..],
+                )?;
+            }
+            self.drain();
+        }
+        Ok(summary)
+    }
+
+    /// Fetches, parses, records and disposes of one batch of (UID, size).
+    fn batch(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        last: &mut u32,
+        batch: &[(u32, u32)],
+    ) -> Result<Summary, SweepError> {
+        let cap = self.account.max_message_size;
+        let whole: Vec<u32> =
+            batch.iter().filter(|b| b.1 <= cap).map(|b| b.0).collect();
+        let mut fetches = Vec::new();
+        if !whole.is_empty() {
+            fetches.push((
+                false,
+                self.session
+                    .uid_fetch(uid_set(&whole), "(UID BODY.PEEK[])")
+                    .map_err(imap_err(format!("fetching from {mailbox}")))?,
+            ));
+        }
+        for &(uid, _) in batch.iter().filter(|b| b.1 > cap) {
+            fetches.push((
+                true,
+                self.session
+                    .uid_fetch(
+                        uid.to_string(),
+                        format!("(UID BODY.PEEK[]<0.{cap}>)"),
+                    )
+                    .map_err(imap_err(format!("fetching from {mailbox}")))?,
+            ));
+        }
+        let bodies = fetches.iter().flat_map(|(truncated, fs)| {
+            fs.iter().filter_map(|f| Some((f.uid?, f.body()?, *truncated)))
+        });
+        let mut parsed = Vec::with_capacity(batch.len());
+        for_each_parallel(
+            bodies,
+            |(uid, body, truncated)| Parsed {
+                uid,
+                truncated,
+                result: self.parser.parse(body),
+            },
+            |p| parsed.push(p),
+        );
+        drop(fetches);
+        parsed.sort_by_key(|p| p.uid);
+        self.record(mailbox, uidvalidity, last, batch, parsed)
+    }
+
+    fn record(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        last: &mut u32,
+        batch: &[(u32, u32)],
+        parsed: Vec<Parsed>,
+    ) -> Result<Summary, SweepError> {
+        let account = &self.account.name;
+        let mut summary =
+            Summary { messages: parsed.len(), ..Summary::default() };
+        let mut recorded: Vec<(u32, String, Report, bool)> = Vec::new();
+        let mut quarantined: Vec<u32> = Vec::new();
+        for p in parsed {
+            let source = format!("imap:{account}/{mailbox}/{}", p.uid);
+            summary.truncated += usize::from(p.truncated);
+            let (subject, reason) = match p.result {
+                Ok(mut report) if !report.records.is_empty() => {
+                    for r in &mut report.records {
+                        r.file = Some(source.clone());
+                    }
+                    self.observer.message(&Outcome::Recorded {
+                        source: &source,
+                        report: &report,
+                        truncated: p.truncated,
+                    });
+                    summary.reports += 1;
+                    summary.records += report.records.len();
+                    recorded.push((p.uid, source, report, p.truncated));
+                    continue;
+                }
+                Ok(report) => (
+                    report.subject,
+                    "not a bounce (no detector recognised it)".to_string(),
+                ),
+                Err(e) => (None, format!("cannot parse: {e}")),
+            };
+            self.observer.message(&Outcome::Quarantined {
+                source: &source,
+                subject: subject.as_deref(),
+                reason: &reason,
+            });
+            quarantined.push(p.uid);
+        }
+        summary.quarantined = quarantined.len();
+        if self.opts.dry_run {
+            return Ok(summary);
+        }
+        let batch_last = batch.last().map_or(0, |b| b.0);
+        *last = (*last).max(batch_last);
+        let items: Vec<IngestItem<'_>> = recorded
+            .iter()
+            .map(|(_, source, report, _)| IngestItem { source, report })
+            .collect();
+        let checkpoint = Checkpoint {
+            account: account.clone(),
+            mailbox: mailbox.to_string(),
+            uidvalidity,
+            last_uid: *last,
+        };
+        let Some(ledger) = self.ledger.as_mut() else {
+            return Ok(summary); // only a dry run has no ledger
+        };
+        let ingested = ledger.ingest(&items, Some(&checkpoint))?;
+        summary.new_events = ingested.new_events;
+        summary.duplicates = ingested.duplicates;
+        crash_hook();
+        let done: Vec<u32> = recorded.iter().map(|r| r.0).collect();
+        self.dispose(mailbox, &done)?;
+        if !quarantined.is_empty() {
+            let folder = self.account.quarantine_folder.clone();
+            self.move_to(mailbox, &quarantined, &folder)?;
+        }
+        Ok(summary)
+    }
+
+    /// Moves, flags or deletes recorded messages.
+    fn dispose(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+    ) -> Result<(), SweepError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        match self.account.after {
+            After::Move => {
+                let folder = self.account.processed_folder.clone();
+                self.move_to(mailbox, uids, &folder)
+            }
+            After::Flag => {
+                let flag = self.account.flag.clone();
+                self.store(uids, &flag).map_err(imap_err(format!(
+                    "flagging messages in {mailbox}"
+                )))
+            }
+            After::Delete => self.expunge(mailbox, uids),
+        }
+    }
+
+    /// Adds a flag. Not `Session::uid_store`: imap 2.4 fails to parse the
+    /// untagged FLAGS / PERMANENTFLAGS a server sends when a keyword is
+    /// first used; only the tagged status matters here.
+    fn store(&mut self, uids: &[u32], flag: &str) -> imap::error::Result<()> {
+        self.session.run_command_and_check_ok(format!(
+            "UID STORE {} +FLAGS.SILENT ({flag})",
+            uid_set(uids)
+        ))
+    }
+
+    /// UID MOVE (RFC 6851), or COPY + \Deleted + expunge without it.
+    fn move_to(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+        folder: &str,
+    ) -> Result<(), SweepError> {
+        let set = uid_set(uids);
+        let context = format!("moving messages from {mailbox} to {folder}");
+        if self.has_move {
+            return self
+                .session
+                .uid_mv(&set, folder)
+                .map_err(imap_err(context));
+        }
+        self.session.uid_copy(&set, folder).map_err(imap_err(context))?;
+        self.expunge(mailbox, uids)
+    }
+
+    /// Marks messages \Deleted and expunges them: only them with UIDPLUS
+    /// (UID EXPUNGE, RFC 4315), else with a plain EXPUNGE.
+    fn expunge(
+        &mut self,
+        mailbox: &str,
+        uids: &[u32],
+    ) -> Result<(), SweepError> {
+        let set = uid_set(uids);
+        let context = format!("deleting messages in {mailbox}");
+        self.store(uids, "\\Deleted").map_err(imap_err(context.clone()))?;
+        if self.has_uidplus {
+            self.session.uid_expunge(&set).map(drop)
+        } else {
+            self.session.expunge().map(drop)
+        }
+        .map_err(imap_err(context))
+    }
+}
+
+/// See [`CRASH_AFTER_COMMIT_ENV`].
+fn crash_hook() {
+    if std::env::var_os(CRASH_AFTER_COMMIT_ENV).is_some() {
+        eprintln!(
+            "rebound: {CRASH_AFTER_COMMIT_ENV} is set: aborting after the ledger commit"
+        );
+        std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_compress_runs() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[4]), "4");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn unflagged_criteria() {
+        assert_eq!(lacking("\\Seen"), "UNSEEN");
+        assert_eq!(lacking("$Rebound"), "UNKEYWORD $Rebound");
+    }
+
+    #[test]
+    fn error_kinds_map_to_exit_classes() {
+        let auth = SweepError::Auth { user: "u".into(), message: "no".into() };
+        assert_eq!(auth.kind(), ErrorKind::Connection);
+        assert_eq!(SweepError::Config("x".into()).kind(), ErrorKind::Config);
+    }
+}
