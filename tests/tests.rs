@@ -4,6 +4,8 @@ mod cli;
 mod corpus;
 mod dovecot;
 mod gateways;
+mod hostile;
 mod imap;
+mod ledger;
 mod samples;
 mod util;

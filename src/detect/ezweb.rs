@@ -54,7 +54,7 @@ impl Detector for Ezweb {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         from_daemon(&mail.from)
             && (from_domain_in(&mail.from, &["ezweb.ne.jp"])
-                || header_contains(mail, "Received", "(ezweb mail)"))
+                || header_contains(mail, "Received", &["(ezweb mail)"]))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -27,7 +27,7 @@ impl Detector for Mfilter {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        if header_contains(mail, "X-Mailer", "m-filter") {
+        if header_contains(mail, "X-Mailer", &["m-filter"]) {
             return true;
         }
         let lower = mail.text.to_lowercase();

@@ -33,6 +33,20 @@ mod x3;
 mod x5;
 mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
+mod amazonses;
+mod amazonworkmail;
+mod bouncenotice;
+mod exchange2003;
+mod exchange2007;
+mod gmail;
+mod googlegroups;
+mod office365;
+mod outlook;
+mod powermta;
+mod receivingses;
+mod sendgrid;
+mod yahoo;
+mod zoho;
 // Gateways, carriers and regional providers.
 mod barracuda;
 mod biglobe;
@@ -146,6 +160,20 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &x5::X5,
     &x6::X6,
     // Large providers and ESPs.
+    &googlegroups::GoogleGroups,
+    &gmail::Gmail,
+    &yahoo::Yahoo,
+    &zoho::Zoho,
+    &office365::Office365,
+    &outlook::Outlook,
+    &exchange2007::Exchange2007,
+    &exchange2003::Exchange2003,
+    &amazonworkmail::AmazonWorkMail,
+    &receivingses::ReceivingSes,
+    &amazonses::AmazonSes,
+    &sendgrid::SendGrid,
+    &powermta::PowerMta,
+    &bouncenotice::BounceNotice,
     // Gateways, carriers and regional providers.
     &barracuda::Barracuda,
     &biglobe::Biglobe,

@@ -28,7 +28,7 @@ impl Detector for Mxlogic {
         from_domain_in(&mail.from, &["mxlogic.net"])
             || mail.has_header("X-MX-Bounce")
             || mail.has_header("X-MXL-NoteHash")
-            || header_contains(mail, "Received", "(mxl_mta-")
+            || header_contains(mail, "Received", &["(mxl_mta-"])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

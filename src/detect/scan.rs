@@ -1,11 +1,12 @@
 //! Text scanning shared by the detectors of plain-text reports (classic
-//! MTAs such as qmail, Exim and Sendmail; gateways, carriers and regional
-//! providers): cutting out the section between a format's markers,
-//! splitting it into per-recipient blocks, joining multi-line SMTP replies,
-//! naming the SMTP command a text blames, reading a Sendmail-style session
-//! transcript and Exim-style `host H [ip]: reply` lines, phrase tables, and
-//! merging the rows read from the text with the rows of the report's
-//! delivery-status part.
+//! MTAs such as qmail, Exim and Sendmail; large providers; gateways,
+//! carriers and regional providers): finding marker lines, cutting out the
+//! section between a format's markers, splitting it into per-recipient
+//! blocks, joining multi-line SMTP replies, naming the SMTP command a text
+//! blames, reading a Sendmail-style session transcript, Exim-style
+//! `host H [ip]: reply` lines and host names written before an IP address,
+//! phrase tables, and merging the rows read from the text with the rows of
+//! the report's delivery-status part.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -19,6 +20,40 @@ use crate::parse::fields::{
     address_in, clean_address, reply_code_in, status_in,
 };
 
+/// The lines of `text` with the byte offset each starts at.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_inclusive('\n').scan(0, |offset, line| {
+        let start = *offset;
+        *offset += line.len();
+        Some((start, line.trim_end_matches(['\n', '\r'])))
+    })
+}
+
+/// True when `text` contains one of `markers`, compared case-insensitively.
+pub(crate) fn has_marker(text: &str, markers: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    markers.iter().any(|m| {
+        if m.chars().any(char::is_uppercase) {
+            lower.contains(&m.to_lowercase())
+        } else {
+            lower.contains(m)
+        }
+    })
+}
+
+/// The first line of `text` that contains a phrase of `table` (see
+/// [`lookup`]): its byte offset, the offset just after it, and the
+/// phrase's value.
+pub(crate) fn find_line<T: Copy>(
+    text: &str,
+    table: &[(&str, T)],
+) -> Option<(usize, usize, T)> {
+    lines(text).find_map(|(start, line)| {
+        let end = (start + line.len() + 1).min(text.len());
+        lookup(line, table).map(|v| (start, end, v))
+    })
+}
+
 /// The lines after the first line that contains one of `starts`, up to
 /// (not including) the first later line that contains one of `ends`; the
 /// rest of the text when no end marker follows. Markers are compared
@@ -28,27 +63,25 @@ pub(crate) fn section<'t>(
     starts: &[&str],
     ends: &[&str],
 ) -> Option<&'t str> {
-    let has = |line: &str, markers: &[&str]| {
-        let lower = line.to_lowercase();
-        markers.iter().any(|m| lower.contains(&m.to_lowercase()))
-    };
-    let begin = lines_with_offsets(text)
-        .find(|(_, l)| has(l, starts))
+    let begin = lines(text)
+        .find(|(_, l)| has_marker(l, starts))
         .map(|(at, l)| (at + l.len() + 1).min(text.len()))?;
-    let rest = &text[begin..];
-    let end = lines_with_offsets(rest)
-        .find(|(_, l)| has(l, ends))
-        .map_or(rest.len(), |(at, _)| at);
-    Some(&rest[..end])
+    Some(until(&text[begin..], ends))
 }
 
-fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    text.split('\n').map(move |l| {
-        let start = at;
-        at += l.len() + 1;
-        (start, l)
-    })
+/// `text` up to (not including) the first line that contains one of
+/// `ends` (case-insensitive), or all of it.
+pub(crate) fn until<'t>(text: &'t str, ends: &[&str]) -> &'t str {
+    let end = lines(text)
+        .find(|(_, l)| has_marker(l, ends))
+        .map_or(text.len(), |(at, _)| at);
+    &text[..end]
+}
+
+/// The words of `text` joined with single spaces (line breaks and runs of
+/// blanks collapsed).
+pub(crate) fn join(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Which lines after a block's head line belong to it.
@@ -423,9 +456,8 @@ pub(crate) fn block_row(
 /// MTA, reply code or reason, a fuller diagnostic, and the status the
 /// remote server itself gave (it beats the reporting MTA's mapping). A status leading
 /// the diagnostic (`552 5.2.2 ...`, the remote server's own) beats the
-/// DSN's; a DSN status that only says `X.0.0` gives way to a more specific
-/// code elsewhere in the diagnostic. Text rows that match no DSN row are added; with no DSN rows
-/// the text rows are the result.
+/// DSN's. Text rows that match no DSN row are added; with no DSN rows the
+/// text rows are the result.
 pub(crate) fn merge_with_dsn(dsn: Vec<Row>, text: Vec<Row>) -> Vec<Row> {
     if dsn.is_empty() {
         return text;
@@ -464,12 +496,6 @@ pub(crate) fn merge_with_dsn(dsn: Vec<Row>, text: Vec<Row>) -> Vec<Row> {
             {
                 // "552 5.2.2 ...": the remote server's own status.
                 row.status = Some(remote.as_str().to_string());
-            } else if let (Some(s), Some(d)) = (&row.status, &row.diagnostic)
-                && s.ends_with(".0.0")
-                && let Some(better) = status_in(d)
-                && better[..1] == s[..1]
-            {
-                row.status = Some(better);
             }
             row
         })
@@ -502,16 +528,29 @@ pub(crate) fn from_daemon(from: &str) -> bool {
         .any(|d| local.eq_ignore_ascii_case(d))
 }
 
-/// True when some outer header `name` (any occurrence) contains `needle`
-/// (case-insensitive; `needle` lower-case).
+/// True when some outer header `name` (any occurrence, e.g. every
+/// `Received`) contains one of `needles` (case-insensitive).
 pub(crate) fn header_contains(
     mail: &Mail<'_>,
     name: &str,
-    needle: &str,
+    needles: &[&str],
 ) -> bool {
-    mail.msg.headers_raw().any(|(n, v)| {
-        n.eq_ignore_ascii_case(name) && v.to_lowercase().contains(needle)
-    })
+    mail.msg
+        .headers_raw()
+        .any(|(n, v)| n.eq_ignore_ascii_case(name) && has_marker(v, needles))
+}
+
+static HOST_BEFORE_IP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\.?\s*[(\[]\s*(?:ipv6:)?[0-9a-f.:]+\s*[)\]]")
+        .unwrap()
+});
+
+/// The first host name written before a bracketed IP address
+/// (`mx.example.org. [192.0.2.1]`, `mx.example.org (192.0.2.1)`).
+pub(crate) fn host_before_ip(text: &str) -> Option<String> {
+    HOST_BEFORE_IP
+        .captures(text)
+        .map(|c| c[1].trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// The text to scan: the message's human-readable text, or, when that
@@ -533,9 +572,20 @@ pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
 /// unique (for the tables' unit tests).
 #[cfg(test)]
 pub(crate) fn is_sorted_table<T>(table: &[(&str, T)]) -> bool {
-    table.windows(2).all(|w| w[0].0 < w[1].0)
-        && table.iter().all(|(k, _)| k.to_lowercase() == *k)
+    is_sorted_keys(table.iter().map(|(k, _)| *k))
 }
+
+/// True when `keys` (a marker list, or a table's keys) are lower-case,
+/// sorted and unique.
+#[cfg(test)]
+pub(crate) fn is_sorted_keys<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    let keys: Vec<&str> = keys.into_iter().collect();
+    keys.windows(2).all(|w| w[0] < w[1])
+        && keys.iter().all(|k| k.to_lowercase() == *k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,6 +681,34 @@ mod tests {
             Some("MAIL")
         );
         assert_eq!(command_in(">>> DATA").as_deref(), Some("DATA"));
+    }
+
+    #[test]
+    fn lines_until_and_join() {
+        let l: Vec<_> = lines("a\nbc\r\n").collect();
+        assert_eq!(l, vec![(0, "a"), (2, "bc")]);
+        assert_eq!(until("a\nb\n--- End\n", &["--- end"]), "a\nb\n");
+        assert_eq!(until("a\nb\n", &["x"]), "a\nb\n");
+        assert_eq!(join(" a\n\n  b "), "a b");
+        assert_eq!(
+            find_line("x\nGave UP on it\n", &[("gave up", 7)]),
+            Some((2, 16, 7))
+        );
+    }
+
+    #[test]
+    fn hosts_before_ip_addresses() {
+        assert_eq!(
+            host_before_ip("rejected by mx.example.org. [192.0.2.1]."),
+            Some("mx.example.org".into())
+        );
+        assert_eq!(
+            host_before_ip(
+                "[(0) mx.example.net. [2001:db8::1]:25: socket error]"
+            ),
+            Some("mx.example.net".into())
+        );
+        assert_eq!(host_before_ip("no host here"), None);
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Detector for Surfcontrol {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        header_contains(mail, "X-Mailer", "surfcontrol")
+        header_contains(mail, "X-Mailer", &["surfcontrol"])
             || mail
                 .msg
                 .headers_raw()

@@ -28,8 +28,8 @@ impl Detector for Trendmicro {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        header_contains(mail, "From", "interscan")
-            || header_contains(mail, "Content-Type", "interscan_")
+        header_contains(mail, "From", &["interscan"])
+            || header_contains(mail, "Content-Type", &["interscan_"])
             || mail.text.contains("Message from InterScan")
     }
 

@@ -2,7 +2,9 @@
 //! and RFC 6533 global DSNs: the per-message block and one row per
 //! per-recipient block.
 
-use super::fields::{self, Fields, clean_address, field_blocks, strip_type};
+use super::fields::{
+    self, Fields, clean_address, clip, field_blocks, strip_type,
+};
 use crate::detect::Row;
 use crate::model::EventType;
 
@@ -57,24 +59,6 @@ pub fn parse(text: &str) -> Option<Dsn> {
     (!dsn.recipients.is_empty()).then_some(dsn)
 }
 
-/// The Status of a recipient block. A bare `X.0.0` says less than the
-/// diagnostic often does (`Status: 5.0.0` with `550 5.1.0 Address
-/// rejected`): then the diagnostic's code of the same class wins.
-fn status_of(field: Option<&str>, diagnostic: Option<&str>) -> Option<String> {
-    let status = field.and_then(fields::status_in);
-    let in_diag = diagnostic.and_then(fields::status_in);
-    match (status, in_diag) {
-        (Some(s), Some(d))
-            if s.ends_with(".0.0")
-                && !d.ends_with(".0.0")
-                && s.as_bytes()[0] == d.as_bytes()[0] =>
-        {
-            Some(d)
-        }
-        (s, _) => s,
-    }
-}
-
 /// The event type when the Action is not one of RFC 3464's five: Postfix
 /// address-verification reports say `deliverable` / `undeliverable`, and a
 /// block without an Action but with a 2.X.X status is a success. `None`
@@ -113,15 +97,16 @@ pub fn parse_inline(text: &str) -> Option<Dsn> {
 }
 
 impl Dsn {
-    /// One [`Row`] per recipient block, per-message fields filled in.
+    /// One [`Row`] per recipient block, per-message fields filled in;
+    /// values are [`clip`]ped.
     pub fn rows(&self) -> Vec<Row> {
         let m = &self.message;
+        let own = |v: &str| clip(v).to_string();
         self.recipients
             .iter()
             .map(|r| {
-                let diag = r
-                    .get("diagnostic-code")
-                    .map(|d| strip_type(d).to_string());
+                let diag =
+                    r.get("diagnostic-code").map(|d| own(strip_type(d)));
                 let action = r.get("action").map(|a| {
                     // "failed (bad mailbox)" and "Failed" both occur.
                     a.split(|c: char| !c.is_ascii_alphabetic())
@@ -129,7 +114,7 @@ impl Dsn {
                         .unwrap_or("")
                         .to_ascii_lowercase()
                 });
-                let status = status_of(r.get("status"), diag.as_deref());
+                let status = r.get("status").and_then(fields::status_in);
                 Row {
                     kind: kind_of(action.as_deref(), status.as_deref()),
                     recipient: r
@@ -152,18 +137,14 @@ impl Dsn {
                     diagnostic: diag,
                     remote_mta: r
                         .get("remote-mta")
-                        .map(|v| strip_type(v).to_string()),
+                        .map(|v| own(strip_type(v))),
                     reporting_mta: r
                         .get("reporting-mta")
                         .or_else(|| m.get("reporting-mta"))
-                        .map(|v| strip_type(v).to_string()),
-                    last_attempt: r
-                        .get("last-attempt-date")
-                        .map(str::to_string),
-                    arrival_date: m.get("arrival-date").map(str::to_string),
-                    will_retry_until: r
-                        .get("will-retry-until")
-                        .map(str::to_string),
+                        .map(|v| own(strip_type(v))),
+                    last_attempt: r.get("last-attempt-date").map(own),
+                    arrival_date: m.get("arrival-date").map(own),
+                    will_retry_until: r.get("will-retry-until").map(own),
                     ..Row::default()
                 }
             })
@@ -186,14 +167,6 @@ mod tests {
         assert_eq!(rows[0].remote_mta.as_deref(), Some("mx.example.org"));
         assert_eq!(rows[1].action.as_deref(), Some("delayed"));
         assert_eq!(rows[1].reporting_mta.as_deref(), Some("mx.example.net"));
-    }
-
-    #[test]
-    fn a_generic_status_yields_to_the_diagnostic() {
-        let rows = parse("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 #5.1.0 Address rejected\n").unwrap().rows();
-        assert_eq!(rows[0].status.as_deref(), Some("5.1.0"));
-        let rows = parse("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 4.2.2 odd\n").unwrap().rows();
-        assert_eq!(rows[0].status.as_deref(), Some("5.0.0"));
     }
 
     #[test]

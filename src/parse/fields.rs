@@ -151,6 +151,28 @@ pub fn status_in(text: &str) -> Option<String> {
     None
 }
 
+/// The status a row should carry, given its own (`status`) and its
+/// diagnostic: the diagnostic's code when the row has none, and when the
+/// row's is a bare `X.0.0` (`Status: 5.0.0` with `550 5.1.0 Address
+/// rejected`) a more specific code of the same class from the diagnostic.
+pub fn status_with(
+    status: Option<String>,
+    diagnostic: &str,
+) -> Option<String> {
+    let quoted = status_in(diagnostic);
+    match (status, quoted) {
+        (Some(s), Some(q))
+            if s.ends_with(".0.0")
+                && !q.ends_with(".0.0")
+                && s.as_bytes()[0] == q.as_bytes()[0] =>
+        {
+            Some(q)
+        }
+        (None, q) => q,
+        (s, _) => s,
+    }
+}
+
 static REPLY_LEAD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)")
         .unwrap()
@@ -199,22 +221,36 @@ pub fn clean_address(raw: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &s[a + 1..b],
         _ => s,
     };
+    // A quoted local part (`"a..b"@example.org`, RFC 5321) keeps its
+    // quotes; only the text around the address is trimmed.
+    let quoted = s.find("\"@").and_then(|end| {
+        let start = s[..end].find('"')?;
+        (start < end).then_some(start)
+    });
+    let s = match quoted {
+        Some(start) => s[start..].trim_end_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(c, '>' | ',' | ';' | ':' | ')' | ']' | '.')
+        }),
+        None => s,
+    };
     let s = s.trim_matches(|c: char| {
-        c.is_whitespace()
-            || matches!(
-                c,
-                '<' | '>'
-                    | '"'
-                    | '\''
-                    | ','
-                    | ';'
-                    | ':'
-                    | '('
-                    | ')'
-                    | '['
-                    | ']'
-                    | '.'
-            )
+        quoted.is_none()
+            && (c.is_whitespace()
+                || matches!(
+                    c,
+                    '<' | '>'
+                        | '"'
+                        | '\''
+                        | ','
+                        | ';'
+                        | ':'
+                        | '('
+                        | ')'
+                        | '['
+                        | ']'
+                        | '.'
+                ))
     });
     let s = s.strip_prefix("mailto:").unwrap_or(s);
     let (local, domain) = s.rsplit_once('@')?;
@@ -235,6 +271,22 @@ pub fn clean_address(raw: &str) -> Option<String> {
         _ => s,
     };
     Some(decode_xtext(s))
+}
+
+/// The longest value copied into a row or record (twice the RFC 5322 line
+/// limit). Per-message values (Reporting-MTA, Arrival-Date, the original
+/// Subject, ...) are copied into every record of a report, so a hostile
+/// megabyte-long field times thousands of recipients would otherwise need
+/// gigabytes.
+pub const VALUE_LIMIT: usize = 2 * 998;
+
+/// `value` cut to at most [`VALUE_LIMIT`] bytes, at a character boundary.
+pub fn clip(value: &str) -> &str {
+    let mut end = value.len().min(VALUE_LIMIT);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
 }
 
 /// Unfolds and trims a header or field value.
@@ -271,6 +323,21 @@ mod tests {
     }
 
     #[test]
+    fn a_generic_status_yields_to_the_diagnostic() {
+        let s = |st: Option<&str>, d| status_with(st.map(String::from), d);
+        assert_eq!(
+            s(Some("5.0.0"), "550 #5.1.0 Address rejected").as_deref(),
+            Some("5.1.0")
+        );
+        assert_eq!(
+            s(Some("5.0.0"), "550 4.2.2 odd").as_deref(),
+            Some("5.0.0")
+        );
+        assert_eq!(s(Some("5.1.1"), "550 5.7.1 no").as_deref(), Some("5.1.1"));
+        assert_eq!(s(None, "452 4.2.2 full").as_deref(), Some("4.2.2"));
+    }
+
+    #[test]
     fn status_codes_are_not_taken_from_ip_addresses() {
         assert_eq!(
             status_in("from 192.0.2.5 said 550 5.1.1 no"),
@@ -296,6 +363,28 @@ mod tests {
             Some("554".into())
         );
         assert_eq!(reply_code_in("port 587 refused"), None);
+    }
+
+    #[test]
+    fn long_values_are_clipped_at_a_char_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(VALUE_LIMIT);
+        assert_eq!(clip(&long).len(), VALUE_LIMIT);
+        let odd = format!("a{long}");
+        assert_eq!(clip(&odd).len(), VALUE_LIMIT - 1);
+    }
+
+    #[test]
+    fn quoted_local_parts_keep_their_quotes() {
+        assert_eq!(
+            clean_address("<\"a..b.\"@example.org>:").as_deref(),
+            Some("\"a..b.\"@example.org")
+        );
+        assert_eq!(
+            clean_address("rfc822; \"x y\"@example.org"),
+            None,
+            "an address with a space is not taken from free text"
+        );
     }
 
     #[test]

@@ -1,0 +1,34 @@
+//! Amazon SES email receiving
+//! (<https://docs.aws.amazon.com/ses/latest/dg/receiving-email.html>):
+//! the reports SES sends when a domain that receives mail through SES
+//! refuses a message (no such mailbox, a receipt rule's bounce action).
+//! They are RFC 3464 reports sent by SES (`X-SES-Outgoing`) in the name
+//! of the receiving domain, whose Reporting-MTA is SES's inbound server
+//! (`inbound-smtp.<region>.amazonaws.com`).
+
+use super::{Detector, Row, scan};
+use crate::parse::Mail;
+
+/// The SES receiving detector.
+pub struct ReceivingSes;
+
+/// Reporting-MTA of SES's inbound servers.
+const INBOUND: &[&str] = &["inbound-smtp."];
+
+impl Detector for ReceivingSes {
+    fn id(&self) -> &'static str {
+        "receivingses"
+    }
+
+    fn sniff(&self, mail: &Mail<'_>) -> bool {
+        mail.dsn.as_ref().is_some_and(|d| {
+            d.message.get("reporting-mta").is_some_and(|m| {
+                scan::has_marker(m, INBOUND) && m.contains("amazonaws.com")
+            })
+        })
+    }
+
+    fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
+        Some(mail.dsn_rows())
+    }
+}
