@@ -24,7 +24,7 @@
 //!
 //! Memory is bounded: UIDs are handled in chunks of [`SIZE_CHUNK`], whose
 //! sizes are fetched first and cut into batches of at most
-//! [`Options::batch_size`] messages and [`BATCH_BYTES`] bytes; at most four
+//! [`Options::batch_size`] messages and [`BATCH_BYTES`] bytes; at most three
 //! fetched batches exist at once. Messages over the size cap are read only
 //! up to the cap (headers and report parts come before the returned copy
 //! of the original).
