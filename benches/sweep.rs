@@ -120,6 +120,7 @@ fn main() {
             ledger: Default::default(),
             dry_run: false,
             limit: None,
+            batch_size: rebound::sweep::DEFAULT_BATCH_SIZE,
         };
         let t = Instant::now();
         let s = rebound::sweep::sweep(&account, &opts, &parser, &mut Quiet)

@@ -441,8 +441,13 @@ fn without_the_move_extension_copy_and_expunge_do_it_and_delete_works() {
     assert_eq!(summary(&out), [30, 30, 30, 30, 0, 0]);
     assert_eq!(d.count("Processed"), 30);
     assert_eq!(d.count("INBOX"), 11);
-    // COPY + STORE \\Deleted + UID EXPUNGE, as Dovecot's session log counts.
-    assert!(d.log().contains("deleted=30 expunged=30"), "{}", d.log());
+    // COPY + STORE \\Deleted + UID EXPUNGE, as Dovecot's session log counts
+    // (written when the session process ends, which may be after we exit).
+    let logged = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        d.log().contains("deleted=30 expunged=30")
+    });
+    assert!(logged, "{}", d.log());
 
     let out = run(sweep(&d, &db).args(["--after", "delete"]));
     assert_eq!(out.status.code(), Some(1));
@@ -450,4 +455,99 @@ fn without_the_move_extension_copy_and_expunge_do_it_and_delete_works() {
     assert_eq!(d.count("INBOX"), 0);
     assert_eq!(d.count("Processed"), 30, "deleted, not moved");
     assert_eq!(d.count("Quarantine"), 1, "quarantine is never deleted");
+}
+
+/// Events in the ledger, and how many distinct sources they name.
+fn events(db: &Path) -> (usize, usize) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(
+        "SELECT COUNT(*), COUNT(DISTINCT source) FROM events",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),
+    )
+    .unwrap()
+}
+
+/// 157 bounces with 5 ordinary messages among them.
+fn deliver_mixed(d: &Dovecot) {
+    for part in 0..5 {
+        let bounces = part * 32..(part * 32 + 32).min(157);
+        d.deliver("INBOX", bounces.map(|i| dovecot::bounce(i, 0)));
+        d.deliver("INBOX", [dovecot::not_a_bounce(part)]);
+    }
+}
+
+#[test]
+fn many_small_batches_lose_and_double_count_nothing_even_after_a_crash() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    deliver_mixed(&d);
+    // 17 batches of 10: the fetch and parse stages run ahead of the
+    // commit, but the crash right after the first commit leaves exactly
+    // one batch recorded and nothing moved.
+    let out = run(sweep(&d, &db)
+        .args(["--batch-size", "10"])
+        .env(rebound::sweep::CRASH_AFTER_COMMIT_ENV, "1"));
+    assert!(!out.status.success(), "the hook aborts the sweep");
+    assert_eq!(checkpoint(&db, "INBOX").1, 10);
+    assert_eq!(d.count("INBOX"), 162);
+    assert_eq!(d.count("Processed"), 0);
+    let (first, sources) = events(&db);
+    assert_eq!(first, sources);
+    assert!((5..=10).contains(&first), "{first} events in the first batch");
+
+    let out = run(sweep(&d, &db).args(["--batch-size", "10"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(summary(&out), [162, 157, 157, 157 - first, first, 5]);
+    assert_eq!(d.count("INBOX"), 0);
+    assert_eq!(d.count("Processed"), 157);
+    assert_eq!(d.count("Quarantine"), 5);
+    assert_eq!(checkpoint(&db, "INBOX").1, 162);
+    assert_eq!(events(&db), (157, 157), "one event per message");
+    let ledger = Ledger::open(&db).unwrap();
+    for i in 0..157 {
+        let h =
+            ledger.status(&format!("user{i}@example.org")).unwrap().history;
+        assert_eq!(h.len(), 1, "user{i}: {h:?}");
+    }
+}
+
+#[test]
+fn a_ledger_failure_mid_sweep_exits_2_and_the_next_sweep_completes() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    d.deliver("INBOX", (0..5).map(|i| dovecot::bounce(i, 0)));
+    let out = run(&mut sweep(&d, &db));
+    assert_eq!(summary(&out), [5, 5, 5, 5, 0, 0]);
+    // Allow the ledger a few pages more than it has: some batches of 10
+    // fit, then the ledger is full.
+    let bytes: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    d.deliver("INBOX", (5..400).map(|i| dovecot::bounce(i, 0)));
+    let out = run(sweep(&d, &db)
+        .args(["--batch-size", "10", "--db-max-size"])
+        .arg((bytes + 6 * 4096).to_string()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("size limit is full"), "{}", stderr(&out));
+    let (recorded, _) = events(&db);
+    assert!(recorded > 5 && recorded < 400, "{recorded} events recorded");
+    // Only recorded messages were moved; nothing is lost.
+    assert!(d.count("Processed") <= recorded);
+    assert_eq!(d.count("INBOX") + d.count("Processed"), 400);
+
+    let out = run(&mut sweep(&d, &db));
+    assert_eq!(out.status.code(), Some(0));
+    let s = summary(&out);
+    assert_eq!(s[3], 400 - recorded, "new events");
+    assert_eq!(s[3] + s[4], s[1], "the rest are duplicates");
+    assert_eq!(d.count("Processed"), 400);
+    assert_eq!(events(&db), (400, 400));
 }

@@ -2,8 +2,8 @@
 //! it in the ledger, then move (or flag, or delete) what was recorded and
 //! put everything else in quarantine.
 //!
-//! Safety rests on one order of steps per batch: fetch (`BODY.PEEK[]`, so
-//! nothing is marked seen), parse, record the reports *and* the mailbox
+//! Safety rests on one order of steps per message: fetch (`BODY.PEEK[]`,
+//! so nothing is marked seen), parse, record the reports *and* the mailbox
 //! checkpoint (UIDVALIDITY + last UID) in one ledger transaction, and only
 //! then touch the messages. A crash before the commit loses nothing (the
 //! next sweep fetches the batch again); a crash after it leaves recorded
@@ -12,10 +12,22 @@
 //! changed UIDVALIDITY makes the checkpoint void: the mailbox is rescanned
 //! and the idempotent keys keep the counts right.
 //!
-//! Memory is bounded: UIDs are handled in chunks of [`CHUNK`], whose sizes
-//! are fetched first and cut into batches of at most [`BATCH_BYTES`];
-//! messages over the size cap are read only up to the cap (headers and
-//! report parts come before the returned copy of the original).
+//! The steps run as a pipeline of three stages joined by bounded channels:
+//! a fetch thread on its own read-only IMAP session reads batch k+2 while
+//! a parse thread parses batch k+1 on all cores, while the calling thread
+//! commits batch k to the ledger and moves committed messages on a second
+//! session. Moves wait until [`MOVE_MIN`] committed messages are pending
+//! and the next batch is not ready yet (or [`MOVE_MAX`] are pending), so a
+//! large mailbox moves in a few commands with compact UID sets. An error
+//! in any stage closes its channels, the other stages stop, and the first
+//! error is returned.
+//!
+//! Memory is bounded: UIDs are handled in chunks of [`SIZE_CHUNK`], whose
+//! sizes are fetched first and cut into batches of at most
+//! [`Options::batch_size`] messages and [`BATCH_BYTES`] bytes; at most three
+//! fetched batches exist at once. Messages over the size cap are read only
+//! up to the cap (headers and report parts come before the returned copy
+//! of the original).
 //!
 //! Only one sweep per ledger and account runs at a time ([`lock`]).
 
@@ -24,6 +36,7 @@ pub mod connect;
 pub mod lock;
 
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 use crate::input::for_each_parallel;
 use crate::ledger::{
@@ -36,10 +49,24 @@ use connect::Session;
 pub use config::{AccountConfig, Config, TlsMode};
 
 /// UIDs whose sizes are fetched in one command.
-pub const CHUNK: usize = 500;
+pub const SIZE_CHUNK: usize = 5000;
+
+/// Messages fetched in one command unless [`Options::batch_size`] says
+/// otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 500;
 
 /// At most this many message bytes are fetched in one command.
 pub const BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Committed messages are moved once this many are pending and the next
+/// batch is not ready yet.
+pub const MOVE_MIN: usize = 1000;
+
+/// Committed messages are moved at the latest when this many are pending.
+pub const MOVE_MAX: usize = 10_000;
+
+/// Batches that may wait between two pipeline stages.
+const QUEUE: usize = 1;
 
 /// Test hook: when this variable is set, the sweep aborts right after the
 /// first ledger commit, before any message is moved (a crash at the worst
@@ -108,6 +135,14 @@ pub enum SweepError {
         /// The underlying error.
         source: imap::Error,
     },
+    /// The two sessions of a sweep saw different UIDVALIDITY values of a
+    /// mailbox (it was renumbered while the sweep started); nothing was
+    /// recorded or moved, the next sweep rescans it.
+    #[error("the UIDVALIDITY of {mailbox} changed during the sweep")]
+    UidValidityChanged {
+        /// The mailbox.
+        mailbox: String,
+    },
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -135,7 +170,8 @@ impl SweepError {
             SweepError::Connect { .. }
             | SweepError::Tls { .. }
             | SweepError::Auth { .. }
-            | SweepError::Imap { .. } => ErrorKind::Connection,
+            | SweepError::Imap { .. }
+            | SweepError::UidValidityChanged { .. } => ErrorKind::Connection,
             SweepError::Locked { .. } => ErrorKind::Locked,
             SweepError::Io { .. } | SweepError::Ledger(_) => ErrorKind::Other,
         }
@@ -160,6 +196,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Handle at most this many messages in this run.
     pub limit: Option<usize>,
+    /// Fetch, parse and commit at most this many messages at a time
+    /// ([`DEFAULT_BATCH_SIZE`]; 0 counts as 1).
+    pub batch_size: usize,
 }
 
 /// What happened to one message.
@@ -186,7 +225,8 @@ pub enum Outcome<'a> {
     },
 }
 
-/// Receives progress while a sweep runs.
+/// Receives progress while a sweep runs (on the thread that called
+/// [`sweep`]).
 pub trait Observer {
     /// A mailbox is about to be swept; `messages` are to be handled.
     fn mailbox(&mut self, _account: &str, _mailbox: &str, _messages: usize) {}
@@ -252,12 +292,19 @@ pub fn sweep(
     let (has_move, has_uidplus) =
         (caps.has_str("MOVE"), caps.has_str("UIDPLUS"));
     drop(caps);
+    // Fetches run on a second session, so that moves on the first one
+    // overlap with them; a dry run moves nothing and needs only one.
+    let reader = match opts.dry_run {
+        false => Some(connect::open(account, &credential)?),
+        true => None,
+    };
     let mut s = Sweeper {
         account,
         opts,
         parser,
         observer,
         session,
+        reader,
         ledger,
         has_move,
         has_uidplus,
@@ -275,6 +322,9 @@ pub fn sweep(
             break;
         }
         summary += s.mailbox(mailbox, budget)?;
+    }
+    if let Some(r) = &mut s.reader {
+        let _ = r.logout();
     }
     let _ = s.session.logout();
     Ok(summary)
@@ -318,6 +368,50 @@ fn lacking(flag: &str) -> String {
     }
 }
 
+/// Cuts (UID, size) pairs into batches of at most `count` messages and
+/// [`BATCH_BYTES`] bytes (sizes counted up to `cap`; a single message
+/// over the byte limit is a batch of its own).
+fn cut(
+    sizes: &[(u32, u32)],
+    cap: u32,
+    count: usize,
+) -> impl Iterator<Item = &[(u32, u32)]> {
+    let count = count.max(1);
+    let mut rest = sizes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut n = 0;
+        while n < rest.len().min(count) {
+            bytes += u64::from(rest[n].1.min(cap));
+            if n > 0 && bytes > BATCH_BYTES {
+                break;
+            }
+            n += 1;
+        }
+        let (batch, tail) = rest.split_at(n);
+        rest = tail;
+        Some(batch)
+    })
+}
+
+/// Drops the untagged responses (EXPUNGE, EXISTS, ...) a session queued,
+/// which would otherwise pile up over a long sweep.
+fn drain(session: &mut Session) {
+    while session.unsolicited_responses.try_recv().is_ok() {}
+}
+
+/// One fetched batch: the fetch responses own the message bytes, which
+/// the parse stage borrows and then drops.
+struct Fetched {
+    /// The highest UID of the batch (the checkpoint after it).
+    last_uid: u32,
+    /// (read only up to the size cap, responses).
+    fetches: Vec<(bool, imap::types::ZeroCopy<Vec<imap::types::Fetch>>)>,
+}
+
 /// One fetched message, parsed.
 struct Parsed {
     uid: u32,
@@ -325,12 +419,105 @@ struct Parsed {
     result: Result<Report, crate::ParseError>,
 }
 
+/// One parsed batch, in UID order.
+struct ParsedBatch {
+    last_uid: u32,
+    parsed: Vec<Parsed>,
+}
+
+/// Fetch stage: reads the sizes of `uids`, then the batches, and hands
+/// them on. Stops early (Ok) when the next stage has gone.
+fn fetch_stage(
+    session: &mut Session,
+    mailbox: &str,
+    uids: &[u32],
+    cap: u32,
+    batch_size: usize,
+    out: SyncSender<Fetched>,
+) -> Result<(), SweepError> {
+    let context = || format!("fetching from {mailbox}");
+    for chunk in uids.chunks(SIZE_CHUNK) {
+        let sized = session
+            .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
+            .map_err(imap_err(format!("fetching sizes in {mailbox}")))?;
+        let mut sizes: Vec<(u32, u32)> = sized
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
+            .collect();
+        drop(sized);
+        sizes.sort_unstable();
+        for batch in cut(&sizes, cap, batch_size) {
+            let whole: Vec<u32> =
+                batch.iter().filter(|b| b.1 <= cap).map(|b| b.0).collect();
+            let mut fetches = Vec::new();
+            if !whole.is_empty() {
+                fetches.push((
+                    false,
+                    session
+                        .uid_fetch(uid_set(&whole), "(UID BODY.PEEK[])")
+                        .map_err(imap_err(context()))?,
+                ));
+            }
+            for &(uid, _) in batch.iter().filter(|b| b.1 > cap) {
+                fetches.push((
+                    true,
+                    session
+                        .uid_fetch(
+                            uid.to_string(),
+                            format!("(UID BODY.PEEK[]<0.{cap}>)"),
+                        )
+                        .map_err(imap_err(context()))?,
+                ));
+            }
+            drain(session);
+            let last_uid = batch.last().map_or(0, |b| b.0);
+            if out.send(Fetched { last_uid, fetches }).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parse stage: parses each fetched batch on all cores, frees its bytes
+/// and hands the reports on in UID order.
+fn parse_stage(
+    parser: &Parser,
+    input: Receiver<Fetched>,
+    out: SyncSender<ParsedBatch>,
+) {
+    for f in input {
+        let bodies = f.fetches.iter().flat_map(|(truncated, fs)| {
+            fs.iter().filter_map(|m| Some((m.uid?, m.body()?, *truncated)))
+        });
+        let mut parsed = Vec::new();
+        for_each_parallel(
+            bodies,
+            |(uid, body, truncated)| Parsed {
+                uid,
+                truncated,
+                result: parser.parse(body),
+            },
+            |p| parsed.push(p),
+        );
+        drop(f.fetches);
+        parsed.sort_by_key(|p| p.uid);
+        let batch = ParsedBatch { last_uid: f.last_uid, parsed };
+        if out.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
 struct Sweeper<'a> {
     account: &'a AccountSettings,
     opts: &'a Options,
     parser: &'a Parser,
     observer: &'a mut dyn Observer,
+    /// Searches, folders and moves.
     session: Session,
+    /// Fetches (none in a dry run: `session` fetches).
+    reader: Option<Session>,
     ledger: Option<Ledger>,
     has_move: bool,
     has_uidplus: bool,
@@ -359,12 +546,6 @@ impl Sweeper<'_> {
             .collect())
     }
 
-    /// Drops the untagged responses (EXPUNGE, EXISTS, ...) the session
-    /// queued, which would otherwise pile up over a long sweep.
-    fn drain(&mut self) {
-        while self.session.unsolicited_responses.try_recv().is_ok() {}
-    }
-
     fn mailbox(
         &mut self,
         mailbox: &str,
@@ -381,7 +562,7 @@ impl Sweeper<'_> {
             None => None,
         };
         // A changed UIDVALIDITY voids the checkpoint: rescan everything.
-        let mut last = checkpoint
+        let last = checkpoint
             .filter(|c| c.uidvalidity == uidvalidity)
             .map_or(0, |c| c.last_uid);
         // `N:*` always matches the last message, even below N.
@@ -407,110 +588,134 @@ impl Sweeper<'_> {
             uids.truncate(b);
         }
         self.observer.mailbox(account, mailbox, uids.len());
-        let mut summary = Summary::default();
-        for chunk in uids.chunks(CHUNK) {
-            let sized = self
-                .session
-                .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
-                .map_err(imap_err(format!("fetching sizes in {mailbox}")))?;
-            let mut sizes: Vec<(u32, u32)> = sized
-                .iter()
-                .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
-                .collect();
-            drop(sized);
-            sizes.sort_unstable();
-            let cap = self.account.max_message_size;
-            let mut start = 0;
-            let mut bytes = 0;
-            for i in 0..sizes.len() {
-                let n = u64::from(sizes[i].1.min(cap));
-                if i > start && bytes + n > BATCH_BYTES {
-                    summary += self.batch(
-                        mailbox,
-                        uidvalidity,
-                        &mut last,
-                        &sizes[start..i],
-                    )?;
-                    (start, bytes) = (i, 0);
-                }
-                bytes += n;
-            }
-            if start < sizes.len() {
-                summary += self.batch(
-                    mailbox,
-                    uidvalidity,
-                    &mut last,
-                    &sizes[start..],
-                )?;
-            }
-            self.drain();
+        if uids.is_empty() {
+            return Ok(Summary::default());
         }
+        let Sweeper {
+            account,
+            opts,
+            parser,
+            observer,
+            session,
+            reader,
+            ledger,
+            has_move,
+            has_uidplus,
+        } = self;
+        // The fetch session only reads; moves, flags and expunges happen
+        // on `session`, and both must see the same UIDs.
+        let (fetcher, mover) = match reader {
+            Some(r) => {
+                let examined = r
+                    .examine(mailbox)
+                    .map_err(imap_err(format!("examining {mailbox}")))?;
+                if examined.uid_validity.unwrap_or(0) != uidvalidity {
+                    return Err(SweepError::UidValidityChanged {
+                        mailbox: mailbox.to_string(),
+                    });
+                }
+                let mover = Mover {
+                    session,
+                    account,
+                    mailbox,
+                    has_move: *has_move,
+                    has_uidplus: *has_uidplus,
+                    done: Vec::new(),
+                    quarantined: Vec::new(),
+                };
+                (r, Some(mover))
+            }
+            None => (session, None),
+        };
+        let mut recorder = Recorder {
+            account,
+            mailbox,
+            uidvalidity,
+            last,
+            observer: &mut **observer,
+            ledger: ledger.as_mut().filter(|_| !opts.dry_run),
+            mover,
+        };
+        let (cap, batch_size) = (account.max_message_size, opts.batch_size);
+        std::thread::scope(|scope| {
+            let (fetched_tx, fetched_rx) = sync_channel(QUEUE);
+            let (parsed_tx, parsed_rx) = sync_channel(QUEUE);
+            let uids = &uids;
+            let fetch = scope.spawn(move || {
+                fetch_stage(
+                    fetcher, mailbox, uids, cap, batch_size, fetched_tx,
+                )
+            });
+            let parser = &**parser;
+            scope.spawn(move || parse_stage(parser, fetched_rx, parsed_tx));
+            // Returning drops the receiver, which stops the other stages.
+            let recorded = recorder.run(parsed_rx);
+            let fetched =
+                fetch.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let summary = recorded?;
+            fetched?;
+            Ok(summary)
+        })
+    }
+}
+
+/// The last stage, on the calling thread: reports progress, commits each
+/// batch with the checkpoint, then queues its messages for the [`Mover`].
+struct Recorder<'a, 's> {
+    account: &'a AccountSettings,
+    mailbox: &'a str,
+    uidvalidity: u32,
+    /// The checkpoint so far.
+    last: u32,
+    observer: &'a mut dyn Observer,
+    /// None in a dry run.
+    ledger: Option<&'a mut Ledger>,
+    /// None in a dry run.
+    mover: Option<Mover<'s>>,
+}
+
+impl Recorder<'_, '_> {
+    /// Records every batch the parse stage sends, moving committed
+    /// messages when the pipeline waits anyway (or many are pending) and
+    /// the rest at the end.
+    fn run(
+        &mut self,
+        input: Receiver<ParsedBatch>,
+    ) -> Result<Summary, SweepError> {
+        let mut summary = Summary::default();
+        let mut next = input.recv().ok();
+        while let Some(batch) = next.take() {
+            summary += self.record(batch)?;
+            next = match input.try_recv() {
+                Ok(b) => Some(b),
+                Err(TryRecvError::Empty) => {
+                    self.flush(MOVE_MIN)?;
+                    input.recv().ok()
+                }
+                Err(TryRecvError::Disconnected) => None,
+            };
+            self.flush(MOVE_MAX)?;
+        }
+        self.flush(1)?;
         Ok(summary)
     }
 
-    /// Fetches, parses, records and disposes of one batch of (UID, size).
-    fn batch(
-        &mut self,
-        mailbox: &str,
-        uidvalidity: u32,
-        last: &mut u32,
-        batch: &[(u32, u32)],
-    ) -> Result<Summary, SweepError> {
-        let cap = self.account.max_message_size;
-        let whole: Vec<u32> =
-            batch.iter().filter(|b| b.1 <= cap).map(|b| b.0).collect();
-        let mut fetches = Vec::new();
-        if !whole.is_empty() {
-            fetches.push((
-                false,
-                self.session
-                    .uid_fetch(uid_set(&whole), "(UID BODY.PEEK[])")
-                    .map_err(imap_err(format!("fetching from {mailbox}")))?,
-            ));
+    /// Moves the pending messages when at least `min` are pending.
+    fn flush(&mut self, min: usize) -> Result<(), SweepError> {
+        match &mut self.mover {
+            Some(m) if m.done.len() + m.quarantined.len() >= min => m.flush(),
+            _ => Ok(()),
         }
-        for &(uid, _) in batch.iter().filter(|b| b.1 > cap) {
-            fetches.push((
-                true,
-                self.session
-                    .uid_fetch(
-                        uid.to_string(),
-                        format!("(UID BODY.PEEK[]<0.{cap}>)"),
-                    )
-                    .map_err(imap_err(format!("fetching from {mailbox}")))?,
-            ));
-        }
-        let bodies = fetches.iter().flat_map(|(truncated, fs)| {
-            fs.iter().filter_map(|f| Some((f.uid?, f.body()?, *truncated)))
-        });
-        let mut parsed = Vec::with_capacity(batch.len());
-        for_each_parallel(
-            bodies,
-            |(uid, body, truncated)| Parsed {
-                uid,
-                truncated,
-                result: self.parser.parse(body),
-            },
-            |p| parsed.push(p),
-        );
-        drop(fetches);
-        parsed.sort_by_key(|p| p.uid);
-        self.record(mailbox, uidvalidity, last, batch, parsed)
     }
 
-    fn record(
-        &mut self,
-        mailbox: &str,
-        uidvalidity: u32,
-        last: &mut u32,
-        batch: &[(u32, u32)],
-        parsed: Vec<Parsed>,
-    ) -> Result<Summary, SweepError> {
+    fn record(&mut self, batch: ParsedBatch) -> Result<Summary, SweepError> {
         let account = &self.account.name;
+        let mailbox = self.mailbox;
         let mut summary =
-            Summary { messages: parsed.len(), ..Summary::default() };
-        let mut recorded: Vec<(u32, String, Report, bool)> = Vec::new();
+            Summary { messages: batch.parsed.len(), ..Summary::default() };
+        let mut recorded: Vec<(u32, String, Report)> = Vec::new();
         let mut quarantined: Vec<u32> = Vec::new();
-        for p in parsed {
+        for p in batch.parsed {
             let source = format!("imap:{account}/{mailbox}/{}", p.uid);
             summary.truncated += usize::from(p.truncated);
             let (subject, reason) = match p.result {
@@ -525,7 +730,7 @@ impl Sweeper<'_> {
                     });
                     summary.reports += 1;
                     summary.records += report.records.len();
-                    recorded.push((p.uid, source, report, p.truncated));
+                    recorded.push((p.uid, source, report));
                     continue;
                 }
                 Ok(report) => (
@@ -542,23 +747,20 @@ impl Sweeper<'_> {
             quarantined.push(p.uid);
         }
         summary.quarantined = quarantined.len();
-        if self.opts.dry_run {
-            return Ok(summary);
-        }
-        let batch_last = batch.last().map_or(0, |b| b.0);
-        *last = (*last).max(batch_last);
+        let (Some(ledger), Some(mover)) = (&mut self.ledger, &mut self.mover)
+        else {
+            return Ok(summary); // a dry run
+        };
+        self.last = self.last.max(batch.last_uid);
         let items: Vec<IngestItem<'_>> = recorded
             .iter()
-            .map(|(_, source, report, _)| IngestItem { source, report })
+            .map(|(_, source, report)| IngestItem { source, report })
             .collect();
         let checkpoint = Checkpoint {
             account: account.clone(),
             mailbox: mailbox.to_string(),
-            uidvalidity,
-            last_uid: *last,
-        };
-        let Some(ledger) = self.ledger.as_mut() else {
-            return Ok(summary); // only a dry run has no ledger
+            uidvalidity: self.uidvalidity,
+            last_uid: self.last,
         };
         let (ingested, new) =
             ledger.ingest_returning_new(&items, Some(&checkpoint))?;
@@ -566,36 +768,51 @@ impl Sweeper<'_> {
         summary.new_events = ingested.new_events;
         summary.duplicates = ingested.duplicates;
         crash_hook();
-        let done: Vec<u32> = recorded.iter().map(|r| r.0).collect();
-        self.dispose(mailbox, &done)?;
-        if !quarantined.is_empty() {
-            let folder = self.account.quarantine_folder.clone();
-            self.move_to(mailbox, &quarantined, &folder)?;
-        }
+        mover.done.extend(recorded.iter().map(|r| r.0));
+        mover.quarantined.extend(quarantined);
         Ok(summary)
+    }
+}
+
+/// Moves, flags or deletes committed messages on the main session.
+struct Mover<'s> {
+    session: &'s mut Session,
+    account: &'s AccountSettings,
+    mailbox: &'s str,
+    has_move: bool,
+    has_uidplus: bool,
+    /// Committed, recorded messages (UID order).
+    done: Vec<u32>,
+    /// Committed messages for the quarantine folder (UID order).
+    quarantined: Vec<u32>,
+}
+
+impl Mover<'_> {
+    /// Disposes of every pending message.
+    fn flush(&mut self) -> Result<(), SweepError> {
+        let done = std::mem::take(&mut self.done);
+        self.dispose(&done)?;
+        let quarantined = std::mem::take(&mut self.quarantined);
+        if !quarantined.is_empty() {
+            let account = self.account;
+            self.move_to(&quarantined, &account.quarantine_folder)?;
+        }
+        drain(self.session);
+        Ok(())
     }
 
     /// Moves, flags or deletes recorded messages.
-    fn dispose(
-        &mut self,
-        mailbox: &str,
-        uids: &[u32],
-    ) -> Result<(), SweepError> {
+    fn dispose(&mut self, uids: &[u32]) -> Result<(), SweepError> {
         if uids.is_empty() {
             return Ok(());
         }
-        match self.account.after {
-            After::Move => {
-                let folder = self.account.processed_folder.clone();
-                self.move_to(mailbox, uids, &folder)
-            }
-            After::Flag => {
-                let flag = self.account.flag.clone();
-                self.store(uids, &flag).map_err(imap_err(format!(
-                    "flagging messages in {mailbox}"
-                )))
-            }
-            After::Delete => self.expunge(mailbox, uids),
+        let account = self.account;
+        match account.after {
+            After::Move => self.move_to(uids, &account.processed_folder),
+            After::Flag => self.store(uids, &account.flag).map_err(imap_err(
+                format!("flagging messages in {}", self.mailbox),
+            )),
+            After::Delete => self.expunge(uids),
         }
     }
 
@@ -612,12 +829,12 @@ impl Sweeper<'_> {
     /// UID MOVE (RFC 6851), or COPY + \Deleted + expunge without it.
     fn move_to(
         &mut self,
-        mailbox: &str,
         uids: &[u32],
         folder: &str,
     ) -> Result<(), SweepError> {
         let set = uid_set(uids);
-        let context = format!("moving messages from {mailbox} to {folder}");
+        let context =
+            format!("moving messages from {} to {folder}", self.mailbox);
         if self.has_move {
             return self
                 .session
@@ -625,18 +842,14 @@ impl Sweeper<'_> {
                 .map_err(imap_err(context));
         }
         self.session.uid_copy(&set, folder).map_err(imap_err(context))?;
-        self.expunge(mailbox, uids)
+        self.expunge(uids)
     }
 
     /// Marks messages \Deleted and expunges them: only them with UIDPLUS
     /// (UID EXPUNGE, RFC 4315), else with a plain EXPUNGE.
-    fn expunge(
-        &mut self,
-        mailbox: &str,
-        uids: &[u32],
-    ) -> Result<(), SweepError> {
+    fn expunge(&mut self, uids: &[u32]) -> Result<(), SweepError> {
         let set = uid_set(uids);
-        let context = format!("deleting messages in {mailbox}");
+        let context = format!("deleting messages in {}", self.mailbox);
         self.store(uids, "\\Deleted").map_err(imap_err(context.clone()))?;
         if self.has_uidplus {
             self.session.uid_expunge(&set).map(drop)
@@ -669,6 +882,28 @@ mod tests {
     }
 
     #[test]
+    fn batches_respect_count_and_bytes_and_keep_every_uid_once() {
+        let sizes: Vec<(u32, u32)> = (1..=23).map(|u| (u, 100)).collect();
+        let lens: Vec<usize> = cut(&sizes, 1000, 5).map(<[_]>::len).collect();
+        assert_eq!(lens, [5, 5, 5, 5, 3]);
+        let uids: Vec<u32> =
+            cut(&sizes, 1000, 5).flatten().map(|s| s.0).collect();
+        assert_eq!(uids, (1..=23).collect::<Vec<_>>());
+        assert_eq!(cut(&sizes, 1000, 0).count(), 23, "0 counts as 1");
+        // 6 MiB messages: two fit in 16 MiB, a third does not; sizes count
+        // only up to the cap; one huge message is a batch of its own.
+        let big = 6 * 1024 * 1024;
+        let sizes = [(1, big), (2, big), (3, big), (4, u32::MAX), (5, 10)];
+        let lens: Vec<usize> =
+            cut(&sizes, u32::MAX, 500).map(<[_]>::len).collect();
+        assert_eq!(lens, [2, 1, 1, 1]);
+        let lens: Vec<usize> =
+            cut(&sizes, 1024, 500).map(<[_]>::len).collect();
+        assert_eq!(lens, [5]);
+        assert_eq!(cut(&[], 1024, 500).count(), 0);
+    }
+
+    #[test]
     fn unflagged_criteria() {
         assert_eq!(lacking("\\Seen"), "UNSEEN");
         assert_eq!(lacking("$Rebound"), "UNKEYWORD $Rebound");
@@ -679,5 +914,8 @@ mod tests {
         let auth = SweepError::Auth { user: "u".into(), message: "no".into() };
         assert_eq!(auth.kind(), ErrorKind::Connection);
         assert_eq!(SweepError::Config("x".into()).kind(), ErrorKind::Config);
+        let renumbered =
+            SweepError::UidValidityChanged { mailbox: "INBOX".into() };
+        assert_eq!(renumbered.kind(), ErrorKind::Connection);
     }
 }

@@ -135,6 +135,15 @@ pub struct SweepArgs {
     /// Handle at most N messages in this run.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Fetch, parse and record at most N messages at a time.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "REBOUND_BATCH_SIZE",
+        default_value_t = sweep::DEFAULT_BATCH_SIZE,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub batch_size: usize,
     #[command(flatten)]
     pub parser: ParserArgs,
     #[command(flatten)]
@@ -235,7 +244,13 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         max_size: a.db_max_size,
         read_only: false,
     };
-    let opts = Options { db, ledger, dry_run: a.dry_run, limit: a.limit };
+    let opts = Options {
+        db,
+        ledger,
+        dry_run: a.dry_run,
+        limit: a.limit,
+        batch_size: a.batch_size,
+    };
     let notify = match a.dry_run {
         true => None,
         false => a.notify.start(&opts.db)?,
