@@ -10,7 +10,9 @@
 //! - [`classify`]: rules as data that turn a parsed row into a class, reason
 //!   and recommended action, naming the rule that decided;
 //! - [`ledger`]: the SQLite ledger of events and address states;
-//! - [`sweep`]: unattended IMAP mailbox sweeps.
+//! - [`sweep`]: unattended IMAP mailbox sweeps;
+//! - [`scrub`]: the pre-send list check (syntax, duplicates, suppressions,
+//!   role accounts, typo'd domains, MX).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,6 +23,7 @@ pub mod input;
 pub mod ledger;
 pub mod model;
 pub mod parse;
+pub mod scrub;
 pub mod sweep;
 pub mod time;
 

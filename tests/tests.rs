@@ -6,5 +6,6 @@ mod dovecot;
 mod gateways;
 mod imap;
 mod ledger;
+mod ops;
 mod samples;
 mod util;

@@ -39,4 +39,10 @@ pub enum Command {
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.
     Stats(cmd::stats::StatsArgs),
+    /// Explain a pasted SMTP response or a bounce message: class, reason,
+    /// action, the rule that decided, root cause and next steps.
+    Explain(cmd::explain::ExplainArgs),
+    /// Check a CSV list before sending: write the clean rows and the
+    /// rejected ones (suppressed, invalid, role, duplicate, typo, no MX).
+    Scrub(Box<cmd::scrub::ScrubArgs>),
 }

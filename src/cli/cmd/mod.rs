@@ -1,9 +1,11 @@
 //! Subcommands, one file each, and the dispatcher.
 
+pub mod explain;
 pub mod export;
 pub mod import_sends;
 pub mod ingest;
 pub mod parse;
+pub mod scrub;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -88,6 +90,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(a) => status::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Scrub(a) => scrub::run(*a),
     }
 }
 
