@@ -101,18 +101,10 @@ impl Inputs {
             .map_err(|e| io_err(Path::new(&name), e))?
             .to_vec();
         if looks_like_mbox(&head) && !head.contains(&b'\n') {
-            // An mbox with bare-CR line ends (old Mac OS): read it whole,
-            // turn CRs into LFs and split that.
-            let mut bytes = Vec::new();
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| io_err(Path::new(&name), e))?;
-            for b in &mut bytes {
-                if *b == b'\r' {
-                    *b = b'\n';
-                }
-            }
-            reader = Box::new(io::Cursor::new(bytes));
+            // An mbox with bare-CR line ends (old Mac OS): turn CRs into
+            // LFs while streaming it, so memory stays one message.
+            reader =
+                Box::new(BufReader::with_capacity(1 << 16, CrToLf(reader)));
         }
         if looks_like_mbox(&head) {
             let mut reader =
@@ -221,6 +213,21 @@ impl Iterator for Inputs {
                 }
             }
         }
+    }
+}
+
+/// A reader that turns every CR into LF (bare-CR mboxes).
+struct CrToLf<R>(R);
+
+impl<R: Read> Read for CrToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
     }
 }
 

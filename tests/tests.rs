@@ -4,6 +4,7 @@ mod cli;
 mod corpus;
 mod dovecot;
 mod gateways;
+mod hostile;
 mod imap;
 mod ledger;
 mod ops;

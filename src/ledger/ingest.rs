@@ -128,6 +128,8 @@ impl Ledger {
 /// A cached address state within a batch.
 struct Cached {
     state: AddressState,
+    /// The state as stored before the batch (`None`: a new address).
+    stored: Option<AddressState>,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -253,9 +255,12 @@ impl<'t, 'c> Batch<'t, 'c> {
         fact: Fact,
     ) -> rusqlite::Result<()> {
         if !self.cache.contains_key(address) {
-            let state = load(self.tx, address)?.unwrap_or_default();
-            self.cache
-                .insert(address.to_string(), Cached { state, stale: false });
+            let stored = load(self.tx, address)?;
+            let state = stored.clone().unwrap_or_default();
+            self.cache.insert(
+                address.to_string(),
+                Cached { state, stored, stale: false },
+            );
         }
         let Some(c) = self.cache.get_mut(address) else {
             return Ok(());
@@ -271,13 +276,16 @@ impl<'t, 'c> Batch<'t, 'c> {
         Ok(())
     }
 
-    /// Writes every touched address (recomputing the stale ones).
+    /// Writes every touched address (recomputing the stale ones), in key
+    /// order so that neighbouring rows share B-tree pages.
     pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        for (address, c) in &self.cache {
+        let mut touched: Vec<_> = self.cache.iter().collect();
+        touched.sort_unstable_by_key(|(a, _)| a.as_str());
+        for (address, c) in touched {
             if c.stale {
                 recompute(self.tx, address, &self.policy)?;
             } else {
-                save(self.tx, address, &c.state)?;
+                save(self.tx, address, &c.state, c.stored.as_ref())?;
             }
         }
         Ok(())
@@ -335,7 +343,7 @@ pub(crate) fn recompute(
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
     let state = AddressState::fold(&history(tx, address)?, policy);
-    save(tx, address, &state)?;
+    save(tx, address, &state, load(tx, address)?.as_ref())?;
     Ok(state)
 }
 
@@ -380,11 +388,17 @@ pub(crate) fn load(
     .optional()
 }
 
-/// Stores an address's state (an address with no events is removed).
+/// Stores an address's state (an address with no events is removed);
+/// `stored` is what the ledger holds now.
+///
+/// When the suppression (state and time) is unchanged only the row is
+/// rewritten, leaving the index of suppressed addresses untouched: one
+/// B-tree page per address instead of two.
 fn save(
     tx: &rusqlite::Connection,
     address: &str,
     s: &AddressState,
+    stored: Option<&AddressState>,
 ) -> rusqlite::Result<()> {
     let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
         tx.prepare_cached("DELETE FROM addresses WHERE address = ?1")?
@@ -392,6 +406,43 @@ fn save(
         return Ok(());
     };
     let c = &s.counts;
+    match stored {
+        Some(old) if old == s => return Ok(()),
+        Some(old)
+            if old.state == s.state
+                && old.suppressed_at == s.suppressed_at =>
+        {
+            tx.prepare_cached(
+                "UPDATE addresses SET suppression_reason = ?2,
+                   suppressed_by = ?3, soft_streak = ?4, streak_start = ?5,
+                   hard_count = ?6, soft_count = ?7, alert_count = ?8,
+                   delay_count = ?9, complaint_count = ?10,
+                   unsubscribe_count = ?11, auto_reply_count = ?12,
+                   delivered_count = ?13, first_event = ?14,
+                   last_event = ?15
+                 WHERE address = ?1",
+            )?
+            .execute(params![
+                address,
+                s.reason.map(|r| r.as_str()),
+                s.suppressed_by,
+                s.soft_streak,
+                s.streak_start,
+                c.hard,
+                c.soft,
+                c.alert,
+                c.delay,
+                c.complaint,
+                c.unsubscribe,
+                c.auto_reply,
+                c.delivered,
+                first,
+                last,
+            ])?;
+            return Ok(());
+        }
+        _ => {}
+    }
     tx.prepare_cached(
         "INSERT OR REPLACE INTO addresses (
            address, domain, state, suppression_reason, suppressed_at,

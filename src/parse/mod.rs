@@ -12,6 +12,8 @@ pub mod fields;
 pub mod returned;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashSet;
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
@@ -300,6 +302,7 @@ pub fn html_to_text(html: &str) -> String {
             rest = "";
             break;
         };
+        let closing = rest[lt + 1..].starts_with('/');
         let tag =
             rest[lt + 1..lt + gt].trim_start_matches('/').to_ascii_lowercase();
         let name: String =
@@ -313,11 +316,17 @@ pub fn html_to_text(html: &str) -> String {
             out.push(' ');
         }
         rest = &rest[lt + gt + 1..];
-        if (name == "style" || name == "script")
-            && let Some(end) =
-                rest.to_ascii_lowercase().find(&format!("</{name}"))
-        {
-            rest = &rest[end..];
+        if !closing && (name == "style" || name == "script") {
+            // Skip to the closing tag; an unclosed one hides the rest (as
+            // in a browser), so the text is scanned once whatever the
+            // number of tags.
+            let close = format!("</{name}");
+            let end = rest.match_indices('<').map(|(i, _)| i).find(|&i| {
+                rest.as_bytes()
+                    .get(i..i + close.len())
+                    .is_some_and(|t| t.eq_ignore_ascii_case(close.as_bytes()))
+            });
+            rest = end.map_or("", |e| &rest[e..]);
         }
     }
     out.push_str(rest);
@@ -360,7 +369,12 @@ impl Parser {
             ));
         }
         let fingerprint = fingerprint(raw);
-        let bytes = normalise_bytes(raw);
+        let mut bytes = normalise_bytes(raw);
+        if !bytes.ends_with(b"\n") {
+            // mail-parser drops a last header field without a line end
+            // (a message cut off inside its header section).
+            bytes.to_mut().push(b'\n');
+        }
         let msg = MessageParser::default()
             .parse(&bytes[..])
             .ok_or_else(|| ParseError::NotMail("no MIME structure".into()))?;
@@ -381,9 +395,23 @@ impl Parser {
                 fingerprint,
             });
         };
+        // Rows without a recipient take the recipients named elsewhere,
+        // found once per message. A second such row of the same type
+        // would only repeat records that `dedupe` drops, so it is skipped:
+        // thousands of such rows times thousands of recovered addresses
+        // stay linear.
+        let recovered = OnceCell::new();
+        let recovered =
+            || recovered.get_or_init(|| self.recover_recipients(&mail));
+        let mut fanned_out = HashSet::new();
         let records = rows
             .into_iter()
-            .flat_map(|row| self.complete(&mail, row))
+            .filter(|row| {
+                row.recipient.is_some()
+                    || recovered().is_empty()
+                    || fanned_out.insert(row.kind)
+            })
+            .flat_map(|row| self.complete(&mail, row, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
@@ -415,9 +443,14 @@ impl Parser {
     /// recipient takes the recipients named elsewhere (X-Failed-Recipients,
     /// the returned To, VERP); it yields several records when those name
     /// several.
-    fn complete(&self, mail: &Mail<'_>, mut row: Row) -> Vec<(Row, Record)> {
+    fn complete<'r>(
+        &self,
+        mail: &Mail<'_>,
+        mut row: Row,
+        recovered: impl FnOnce() -> &'r Vec<String>,
+    ) -> Vec<(Row, Record)> {
         if let Some(d) = &row.diagnostic {
-            let d = unfold(d);
+            let d = unfold(fields::clip(d));
             row.status = fields::status_with(row.status.take(), &d);
             if row.reply_code.is_none() {
                 row.reply_code = fields::reply_code_in(&d);
@@ -451,7 +484,7 @@ impl Parser {
         };
         let recipients = match &row.recipient {
             Some(r) => vec![r.clone()],
-            None => self.recover_recipients(mail),
+            None => recovered().clone(),
         };
         if recipients.is_empty() {
             return vec![(row.clone(), self.to_record(&row, None, base))];
@@ -540,7 +573,7 @@ pub fn fingerprint(raw: &[u8]) -> String {
 /// Drops repeated records of the same recipient and type (a report that
 /// names a recipient twice, e.g. in the text and in the DSN, counts once).
 fn dedupe(records: Vec<Record>) -> Vec<Record> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     records
         .into_iter()
         .filter(|r| {
