@@ -13,6 +13,8 @@
 //! - [`sweep`]: unattended IMAP mailbox sweeps;
 //! - [`notify`]: posting new events to an HTTP endpoint;
 //! - [`report`]: the HTML report of the ledger's statistics.
+//! - [`scrub`]: the pre-send list check (syntax, duplicates, suppressions,
+//!   role accounts, typo'd domains, MX).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,6 +27,7 @@ pub mod model;
 pub mod notify;
 pub mod parse;
 pub mod report;
+pub mod scrub;
 pub mod sweep;
 pub mod time;
 

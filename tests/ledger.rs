@@ -85,7 +85,7 @@ impl Env {
 }
 
 /// An RFC 3464 DSN for one recipient, authored for these tests.
-struct Dsn {
+pub(crate) struct Dsn {
     id: String,
     rcpt: String,
     action: &'static str,
@@ -97,7 +97,7 @@ struct Dsn {
 }
 
 impl Dsn {
-    fn bounce(id: &str, rcpt: &str, time: i64) -> Dsn {
+    pub(crate) fn bounce(id: &str, rcpt: &str, time: i64) -> Dsn {
         Dsn {
             id: id.to_string(),
             rcpt: rcpt.to_string(),
@@ -118,7 +118,7 @@ impl Dsn {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let date = format_rfc2822(self.time);
         let original = if self.original.is_empty() {
             format!("orig-{}", self.id)

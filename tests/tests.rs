@@ -7,6 +7,7 @@ mod gateways;
 mod hostile;
 mod imap;
 mod ledger;
+mod ops;
 mod ops_report;
 mod samples;
 mod util;

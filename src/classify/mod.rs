@@ -21,6 +21,7 @@
 //! Delay warnings keep the reason but their action is `ignore`: the message
 //! is still queued.
 
+pub mod advice;
 pub mod provider;
 pub mod reason;
 pub mod status;

@@ -41,4 +41,10 @@ pub enum Command {
     Stats(cmd::stats::StatsArgs),
     /// Write the statistics as one self-contained HTML page with charts.
     Report(cmd::report::ReportArgs),
+    /// Explain a pasted SMTP response or a bounce message: class, reason,
+    /// action, the rule that decided, root cause and next steps.
+    Explain(cmd::explain::ExplainArgs),
+    /// Check a CSV list before sending: write the clean rows and the
+    /// rejected ones (suppressed, invalid, role, duplicate, typo, no MX).
+    Scrub(Box<cmd::scrub::ScrubArgs>),
 }

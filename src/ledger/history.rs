@@ -115,6 +115,17 @@ impl Ledger {
         run().map_err(|e| self.error(e))
     }
 
+    /// The state of `address` alone, without its history: the cheap
+    /// lookup for checking many addresses (`rebound scrub`). `None` when
+    /// the ledger has never seen it.
+    pub fn state(
+        &self,
+        address: &str,
+    ) -> Result<Option<AddressState>, LedgerError> {
+        load(self.conn(), &normalise_address(address))
+            .map_err(|e| self.error(e))
+    }
+
     /// Lifts the suppression of `address`, recording an `unsuppress` audit
     /// event with `note`. Returns false (and records nothing) when the
     /// address is not suppressed.

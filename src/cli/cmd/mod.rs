@@ -1,10 +1,12 @@
 //! Subcommands, one file each, and the dispatcher.
 
+pub mod explain;
 pub mod export;
 pub mod import_sends;
 pub mod ingest;
 pub mod parse;
 pub mod report;
+pub mod scrub;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -90,6 +92,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unsuppress(a) => unsuppress::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Report(a) => report::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Scrub(a) => scrub::run(*a),
     }
 }
 
