@@ -56,8 +56,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_address ON events (address, event_time, id);
 CREATE INDEX events_by_time ON events (event_time);
-CREATE INDEX events_by_original ON events (original_message_id)
-    WHERE original_message_id IS NOT NULL;
 
 -- The state of every address seen, folded from its events in event_time
 -- order (src/ledger/state.rs); recomputed whenever an event arrives out of
@@ -87,7 +85,11 @@ CREATE TABLE addresses (
     first_event INTEGER NOT NULL,
     last_event INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX addresses_by_state ON addresses (state, suppressed_at);
+-- Only suppressed addresses are indexed (the export's order): the counters
+-- of an address change with every event, its suppression rarely, so most
+-- state writes touch the row alone.
+CREATE INDEX suppressed_addresses ON addresses (suppressed_at, address)
+    WHERE state = 'suppressed';
 
 -- What was sent (`rebound import-sends`): the denominators of the rates and
 -- the start of time-to-bounce.

@@ -87,53 +87,24 @@ fn io_err(path: &Path, source: io::Error) -> InputError {
 }
 
 impl Inputs {
-    /// Opens a file or stdin: an mbox (by content) is streamed message by
-    /// message; anything else, and any `.eml` / `.msg` file
-    /// (`single_message`), is one message.
+    /// Opens a file or stdin: an mbox (by content, whatever the file's
+    /// name: a saved `.eml` that starts with a `From ` line is an mbox of
+    /// one or more messages) is streamed message by message; anything
+    /// else is one message.
     fn open_stream(
         &mut self,
         name: String,
         mut reader: Box<dyn BufRead + Send>,
-        single_message: bool,
     ) -> Result<Option<InputMessage>, InputError> {
         let head = reader
             .fill_buf()
             .map_err(|e| io_err(Path::new(&name), e))?
             .to_vec();
-        if single_message {
-            let mut bytes = Vec::new();
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| io_err(Path::new(&name), e))?;
-            if looks_like_mbox(&bytes) {
-                // A saved message keeps the `From ` envelope line of the
-                // mailbox it came from: drop that line, keep one message.
-                let end = bytes
-                    .iter()
-                    .position(|&b| b == b'\n' || b == b'\r')
-                    .unwrap_or(bytes.len());
-                let skip = bytes[end..].starts_with(b"\r\n") as usize + 1;
-                bytes.drain(..(end + skip).min(bytes.len()));
-            }
-            return Ok(Some(InputMessage {
-                source: name,
-                index: None,
-                bytes,
-            }));
-        }
         if looks_like_mbox(&head) && !head.contains(&b'\n') {
-            // An mbox with bare-CR line ends (old Mac OS): read it whole,
-            // turn CRs into LFs and split that.
-            let mut bytes = Vec::new();
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| io_err(Path::new(&name), e))?;
-            for b in &mut bytes {
-                if *b == b'\r' {
-                    *b = b'\n';
-                }
-            }
-            reader = Box::new(io::Cursor::new(bytes));
+            // An mbox with bare-CR line ends (old Mac OS): turn CRs into
+            // LFs while streaming it, so memory stays one message.
+            reader =
+                Box::new(BufReader::with_capacity(1 << 16, CrToLf(reader)));
         }
         if looks_like_mbox(&head) {
             let mut reader =
@@ -211,7 +182,7 @@ impl Iterator for Inputs {
                     let reader: Box<dyn BufRead + Send> = Box::new(
                         BufReader::with_capacity(1 << 16, io::stdin()),
                     );
-                    match self.open_stream("-".into(), reader, false) {
+                    match self.open_stream("-".into(), reader) {
                         Ok(Some(m)) => return Some(Ok(m)),
                         Ok(None) => continue,
                         Err(e) => return Some(Err(e)),
@@ -234,18 +205,7 @@ impl Iterator for Inputs {
                     };
                     let reader: Box<dyn BufRead + Send> =
                         Box::new(BufReader::with_capacity(1 << 16, file));
-                    let single = p
-                        .extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| {
-                            e.eq_ignore_ascii_case("eml")
-                                || e.eq_ignore_ascii_case("msg")
-                        });
-                    match self.open_stream(
-                        p.display().to_string(),
-                        reader,
-                        single,
-                    ) {
+                    match self.open_stream(p.display().to_string(), reader) {
                         Ok(Some(m)) => return Some(Ok(m)),
                         Ok(None) => continue,
                         Err(e) => return Some(Err(e)),
@@ -253,6 +213,21 @@ impl Iterator for Inputs {
                 }
             }
         }
+    }
+}
+
+/// A reader that turns every CR into LF (bare-CR mboxes).
+struct CrToLf<R>(R);
+
+impl<R: Read> Read for CrToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        for b in &mut buf[..n] {
+            if *b == b'\r' {
+                *b = b'\n';
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -394,15 +369,15 @@ mod tests {
     }
 
     #[test]
-    fn an_eml_file_is_one_message_even_with_separator_lines_inside() {
+    fn a_saved_message_with_a_from_line_is_an_mbox_of_one() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("saved.eml");
-        let text = "From MAILER-DAEMON Tue Jun 11 19:13:34 2024\nSubject: bounce\n\nquoted copy:\n\nFrom a@b Tue Jun 11 19:10:00 2024\nSubject: original\n";
+        let text = "From MAILER-DAEMON Tue Jun 11 19:13:34 2024\nSubject: bounce\n\nbody\n";
         std::fs::write(&p, text).unwrap();
         let m = read_all(&p);
         assert_eq!(m.len(), 1);
-        assert!(m[0].bytes.starts_with(b"Subject: bounce\n"));
-        assert!(m[0].bytes.ends_with(b"Subject: original\n"));
+        assert_eq!(m[0].bytes, b"Subject: bounce\n\nbody\n");
+        assert_eq!(m[0].index, None);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`classify`]: rules as data that turn a parsed row into a class, reason
 //!   and recommended action, naming the rule that decided;
 //! - [`ledger`]: the SQLite ledger of events and address states;
-//! - [`sweep`]: unattended IMAP mailbox sweeps.
+//! - [`sweep`]: unattended IMAP mailbox sweeps;
+//! - [`notify`]: posting new events to an HTTP endpoint;
+//! - [`report`]: the HTML report of the ledger's statistics.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,7 +22,9 @@ pub mod error;
 pub mod input;
 pub mod ledger;
 pub mod model;
+pub mod notify;
 pub mod parse;
+pub mod report;
 pub mod sweep;
 pub mod time;
 

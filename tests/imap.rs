@@ -27,7 +27,7 @@ fn sweep_as(d: &Dovecot, db: &Path) -> Command {
 }
 
 /// [`sweep_as`] with the password from an environment variable.
-fn sweep(d: &Dovecot, db: &Path) -> Command {
+pub(crate) fn sweep(d: &Dovecot, db: &Path) -> Command {
     let mut c = sweep_as(d, db);
     c.args(["--password-env", "RB_TEST_PASSWORD"])
         .env("RB_TEST_PASSWORD", PASSWORD);

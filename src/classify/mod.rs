@@ -28,6 +28,10 @@ pub mod text;
 
 pub use reason::{Meaning, Reason, class_name};
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::detect::Row;
 use crate::model::{Action, EventType, Record};
 use crate::parse::fields;
@@ -89,7 +93,10 @@ impl Decision {
 /// Classifies one input.
 pub fn decide(input: &Input<'_>) -> Decision {
     let kind = input.kind.unwrap_or(EventType::Bounce);
-    let diag = input.diagnostic.unwrap_or("");
+    let (diag, quoted_status) = match quoted_reply(input.diagnostic) {
+        Some(reply) => (reply, fields::status_in(reply)),
+        None => (input.diagnostic.unwrap_or(""), None),
+    };
     let provider = provider::identify(
         input.remote_mta,
         input.diagnostic,
@@ -111,14 +118,15 @@ pub fn decide(input: &Input<'_>) -> Decision {
         }
         EventType::Bounce | EventType::Delay => None,
     };
-    let embedded = specific_status(input.status, diag);
+    let embedded =
+        quoted_status.or_else(|| specific_status(input.status, diag));
     let status = embedded.as_deref().or(input.status);
     let code_class = status
         .and_then(|s| s.chars().next())
         .or_else(|| input.reply_code.and_then(|r| r.chars().next()));
     let (reason, rule) = fixed
         .or_else(|| {
-            provider.and_then(|p| provider::lookup(p, input.status, diag)).map(
+            provider.and_then(|p| provider::lookup(p, status, diag)).map(
                 |(r, id)| (soften(r, code_class), format!("provider:{id}")),
             )
         })
@@ -150,6 +158,26 @@ pub fn decide(input: &Input<'_>) -> Decision {
         meaning.retry_after_secs = None;
     }
     Decision { reason, meaning, rule, provider: provider_name }
+}
+
+/// Amazon SES states its own reading of a failure (a status and its
+/// description) and then quotes the remote server's reply:
+/// `5.1.0 - Unknown address error 550-'5.7.1 <a@b>... Access denied'
+/// (delivery attempts: 0)`. The quoted reply is what the receiver said:
+/// its text and its own status decide, not SES's gloss.
+static QUOTED_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[245]\.\d{1,3}\.\d{1,3} - [^']*?\b[245]\d\d[- ]'(.+)'(?:\s*\(delivery attempts: \d+\))?\s*$")
+        .expect("quoted reply pattern compiles")
+});
+
+/// The remote reply quoted in a reporting MTA's gloss (see
+/// [`QUOTED_REPLY`]).
+fn quoted_reply(diag: Option<&str>) -> Option<&str> {
+    let d = diag?;
+    if !d.contains(" - ") {
+        return None;
+    }
+    QUOTED_REPLY.captures(d).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
 
 /// A generic status (`5.0.0`, `4.0.0`: the reporting MTA's own summary)
@@ -456,6 +484,26 @@ mod tests {
             "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown",
         );
         assert_eq!(d.reason, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn the_reply_quoted_by_amazon_ses_decides() {
+        let d = decide_for(
+            "5.1.0",
+            "550",
+            "5.1.0 - Unknown address error 550-'5.7.1 <a@example.org>... Access denied' (delivery attempts: 0)",
+        );
+        assert_eq!(
+            (d.reason, d.meaning.action, d.rule.as_str()),
+            (Reason::SecurityError, Action::Alert, "text:security")
+        );
+        let d = decide_for(
+            "5.1.1",
+            "550",
+            "5.1.1 - Bad destination mailbox address 550-'5.1.1 <a@example.org>: Recipient address rejected: User unknown' (delivery attempts: 0)",
+        );
+        assert_eq!(d.meaning.action, Action::Suppress);
+        assert_eq!(quoted_reply(Some("550 5.1.1 - see below")), None);
     }
 
     #[test]

@@ -24,12 +24,21 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     // cPanel's Exim text for an address no router accepts; it names block
     // lists only as a possibility.
     ("text:unrouteable", HostUnknown, r"the account or domain may not exist"),
+    // Lotus Domino / Notes name an unknown recipient by the directory it is
+    // missing from ("User x not listed in Domino Directory", "not listed in
+    // public Name & Address Book"); the block-list row below would read
+    // "listed in" as a listing.
+    ("text:not_in_directory", UserUnknown, r"not listed in (?:the )?(?:public |local )?(?:domino directory|name (?:&|and) address book|directory)"),
     // Block lists and reputation: the sender must act.
     ("text:blocklist", Blocklisted, r"black ?list|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracudacentral|sorbs|listed (?:on|in|at|by)|on (?:our|a|the) (?:block|black) ?list|\bbl23\b|s3150|liste noire|lista negra|schwarze(?:n)? liste|черн(?:ый|ом) спис"),
     ("text:reputation", BadReputation, r"reputation|\btss0[49]\b|user complaints|sender score|poor email|low quality|too many (?:unwanted|complaints)"),
     ("text:ptr", RequirePtr, r"reverse (?:dns|lookup|hostname)|\bptr\b|rdns|no (?:valid )?hostname|ip name lookup failed|cannot find your hostname|doesn't have a (?:valid )?(?:reverse|hostname)|client host rejected: cannot find your|mismatches client ip|(?:does not|doesn't) match (?:the )?(?:connecting|client|sending) ip|unverifi?[ea]ble sending ips?|helo[^.;]{0,30}(?:does not|doesn't) (?:match|resolve)"),
     ("text:frequency_limited", RateLimited, r"frequency limit|connection rate limit|(?:message|connection|sending) rate (?:limit|exceeded)"),
-    ("text:blocked_ip", BlockedIp, r"(?:\bip\b|ip address|client host|connecting host|sending (?:host|server|ip|mta)|your (?:host|server|network|mail server|ip))[^.;]{0,40}(?:blocked|banned|refused|rejected|denied|not allowed|blacklisted)|(?:blocked|banned)[^.;]{0,30}\bip\b|access denied\.? ?(?:ip|\[)|\b5\.7\.606\b|\b5\.7\.511\b|banned sender|connection (?:refused|rejected) (?:from|by|for)|refused to talk to me|after initial connection"),
+    ("text:blocked_ip", BlockedIp, r"(?:\bip\b|ip address|client host|connecting host|sending (?:host|server|ip|mta)|your (?:host|server|network|mail server|ip))[^.;]{0,40}(?:blocked|banned|refused|rejected|denied|not allowed|blacklisted)|(?:blocked|banned)[^.;]{0,30}\bip\b|access denied\.? ?(?:ip|\[)|\b5\.7\.606\b|\b5\.7\.511\b|banned sender|connection (?:refused|rejected) (?:from|by|for)|after initial connection"),
+    // Deutsche Telekom (T-Online) names the block list at the end of its
+    // fixed text: "554 IP=192.0.2.1 - A problem occurred. (Ask your
+    // postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)".
+    ("text:problem_occurred_bl", Blocklisted, r"a problem occurred\. \(ask your postmaster[^)]*\)\s*\(bl\)"),
     // Content.
     ("text:virus", Virus, r"virus|malware|infected|trojan|worm detected|attachment (?:type )?(?:is )?(?:not allowed|prohibited|rejected|blocked)|prohibited attachment|executable|banned (?:file|attachment)|\.exe\b|вирус"),
     ("text:spam", SpamContent, r"\bspam\b|junk mail|bulk mail|unsolicited|spamassassin|content (?:filter|rejected)|message (?:content )?(?:was )?(?:rejected|refused|blocked) (?:as|because)|looks like spam|classified as|suspicious|phishing|\buce\b|courrier ind[eé]sirable|pourriel|correo no deseado|спам"),
@@ -42,7 +51,7 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     // The recipient address.
     ("text:has_moved", HasMoved, r"has moved|user not local|no longer (?:with|at|works|employed|valid|in use|on (?:this )?server)|address (?:has )?changed|moved (?:to|permanently)"),
     ("text:suspended", Suspended, r"(?:account|mailbox|user|compte|conta|cuenta|konto|postfach)[^.;]{0,25}(?:disabled|suspended|inactive|deactivated|locked|blocked|frozen|on hold|discontinued|bloqu[eé]|d[eé]sactiv[eé]|suspendu|desativad|suspens|deshabilitad|gesperrt|deaktiviert)|disabled (?:account|mailbox|user)|is inactive|has been suspended|temporarily (?:disabled|deactivated)|(?:аккаунт|ящик|учетная запись)[^.;]{0,25}(?:заблокирован|отключен)|(?:アカウント|メールボックス)[^。]{0,20}(?:停止|凍結|無効)"),
-    ("text:user_unknown", UserUnknown, r"user (?:unknown|not found|does not exist|doesn't exist|invalid|not exist|name is not valid)|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no (?:such|valid) (?:user|recipient|mailbox|account|address|local user|person)|(?:mailbox|recipient|account|address|user)[^.;]{0,30}(?:does not exist|doesn't exist|not exist|not found|unknown|unavailable|not available|is not valid|no longer available|not listed)|invalid (?:recipient|mailbox|address|user)|recipient (?:not found|unknown)|(?:address|recipient|mailbox) (?:wasn[’']?t|was not) found|address (?:not found|unknown)|not a valid (?:user|mailbox|recipient)|no mailbox|mailbox not found|unrouteable address|undeliverable address|bad (?:recipient|destination|address|mailbox)|not (?:our|a local) (?:customer|user)|(?:doesn't|does not) have an? \S+ account|unknown or illegal alias|no such address|cannot be found|is not a known user|destination address (?:does not|doesn't) exist|unknown alias|recipient verification failed|verify recipient|rejected: user|couldn't find|dosn't exist|not in (?:our )?(?:user|address) ?(?:list|book|database)|alias unknown|user has expired|account (?:does not exist|has been deleted|closed|expired|not found)|address not present in directory|resolver\.adr\.recipnotfound|recipientnotfound|inactive (?:email )?address|recipient name is not recognized|(?:utilisateur|destinataire|adresse|bo[iî]te)[^.;]{0,25}(?:inconnu|inexistant|n'existe pas)|unbekannt|existiert nicht|(?:benutzer|empf[aä]nger|postfach)[^.;]{0,25}nicht (?:gefunden|vorhanden)|usu[aá]rio (?:desconhecido|inexistente|n[aã]o existe)|(?:usuario|destinatario|buz[oó]n|cuenta)[^.;]{0,20}(?:desconocid|inexistente|no existe)|endere[cç]o (?:inexistente|desconhecido)|пользовател[ья]?[^.;]{0,20}не (?:найден|существует)|нет такого (?:пользователя|ящика|адреса)|(?:ящик|адрес)[^.;]{0,20}не существует|pengguna tidak (?:ditemukan|dikenal)|alamat (?:email |surel )?tidak (?:ditemukan|dikenal|valid)|(?:ユーザー?|宛先|アドレス|アカウント)[^。]{0,80}(?:見つかりません|存在しません)|ディレクトリ[^。]{0,20}(?:見つかりません|ありません)"),
+    ("text:user_unknown", UserUnknown, r"user (?:unknown|not found|does not exist|doesn't exist|invalid|not exist|name is not valid)|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no (?:such|valid) (?:user|recipient|mailbox|account|address|local user|person)|(?:mailbox|recipient|account|address|user)[^.;]{0,30}(?:does not exist|doesn't exist|not exist|not found|unknown|unavailable|not available|is not valid|no longer available|not listed)|invalid (?:recipient|mailbox|address|user)|recipient (?:not found|unknown)|(?:address|recipient|mailbox) (?:wasn[’']?t|was not) found|address (?:not found|unknown)|not a valid (?:user|mailbox|recipient)|no mailbox|mailbox not found|unrouteable address|undeliverable address|bad (?:recipient|destination|address|mailbox)|not (?:our|a local) (?:customer|user)|(?:doesn't|does not) have an? \S+ account|unknown or illegal alias|no such address|cannot be found|is not a known user|destination address (?:does not|doesn't) exist|unknown alias|recipient verification failed|verify recipient|couldn't find|dosn't exist|not in (?:our )?(?:user|address) ?(?:list|book|database)|alias unknown|user has expired|account (?:does not exist|has been deleted|closed|expired|not found)|address not present in directory|resolver\.adr\.recipnotfound|recipientnotfound|inactive (?:email )?address|recipient name is not recognized|(?:utilisateur|destinataire|adresse|bo[iî]te)[^.;]{0,25}(?:inconnu|inexistant|n'existe pas)|unbekannt|existiert nicht|(?:benutzer|empf[aä]nger|postfach)[^.;]{0,25}nicht (?:gefunden|vorhanden)|usu[aá]rio (?:desconhecido|inexistente|n[aã]o existe)|(?:usuario|destinatario|buz[oó]n|cuenta)[^.;]{0,20}(?:desconocid|inexistente|no existe)|endere[cç]o (?:inexistente|desconhecido)|пользовател[ья]?[^.;]{0,20}не (?:найден|существует)|нет такого (?:пользователя|ящика|адреса)|(?:ящик|адрес)[^.;]{0,20}не существует|pengguna tidak (?:ditemukan|dikenal)|alamat (?:email |surel )?tidak (?:ditemukan|dikenal|valid)|(?:ユーザー?|宛先|アドレス|アカウント)[^。]{0,80}(?:見つかりません|存在しません)|ディレクトリ[^。]{0,20}(?:見つかりません|ありません)"),
     ("text:dns_failure", NetworkError, r"dns query failed|host not found, try again|temporary failure in name resolution|name server (?:timeout|failure)|servfail"),
     ("text:host_unknown", HostUnknown, r"host (?:or domain name |\S+ )?not found|unknown (?:host|domain)|host unknown|domain (?:not found|does not exist|doesn't exist|unknown|is not valid|name not found|not exist|is not reachable)|domain \S+ (?:couldn't|could not|cannot|can't) be found|no such (?:domain|host)|name or service not known|nxdomain|unrouteable (?:mail )?domain|domain (?:\S+ )?has no (?:mx|mail)|no mx (?:record|host)|host not found|unresolvable|hostname not found|non-existent (?:domain|host)|invalid domain|cannot resolve|domaine (?:inconnu|inexistant)|dom[ií]nio (?:inexistente|desconhecido)|dominio (?:inexistente|desconocido)"),
     ("text:not_accept", NotAccept, r"null mx|does not accept mail|accepts no mail|not accepting (?:any )?mail|no mail (?:service|accepted)"),
@@ -58,6 +67,11 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     ("text:expired", Expired, r"expired|retry time|time(?:d)? ?out|timeout|queue lifetime|could not (?:be )?deliver(?:ed)? (?:for|within)|was not delivered within|message (?:has been|was) delayed|maximum time|gave up|giving up|delivery time"),
     ("text:network", NetworkError, r"network (?:error|unreachable|is unreachable)|connection (?:timed out|reset|lost|closed|refused)|no route to host|could not connect|unable to connect|failed to connect|lost connection|routing loop|mail loop|too many hops|hop count|loop detected|host (?:is )?(?:unreachable|not reachable)|(?:unable|wasn't able|not able) to establish (?:an )?smtp connection|dns (?:lookup )?(?:failure|error)"),
     ("text:greylisted", Greylisted, r"grey ?list|gray ?list|postgrey"),
+    // Postfix's wrapper for a refused greeting ("host H[ip] refused to talk
+    // to me: 421 ..."): the quoted reply's own cause (too many connections,
+    // a block list, a rate) decides first; with none the sending host was
+    // refused.
+    ("text:greeting_refused", BlockedIp, r"refused to talk to me"),
     // Sender side.
     ("text:sender_rejected", SenderRejected, r"sender (?:address )?(?:rejected|denied|refused|invalid|unknown|not allowed|verify failed)|(?:from|sender|envelope|mail from)[^.;]{0,30}(?:rejected|refused|not (?:allowed|permitted|accepted))|domain of sender|sender domain|invalid sender|unverified sender|bad sender|return path"),
     ("text:starttls", FailedStarttls, r"starttls|tls (?:required|is required|negotiation|handshake)|must issue a starttls|encryption required"),
@@ -208,6 +222,32 @@ mod tests {
             ),
             ("550 RCP-P2 Refused due to recipient preferences", Filtered),
             ("421 4.3.0 Please try again later", Transient),
+            // "Recipient address rejected: <cause>" follows the cause.
+            (
+                "552 5.2.2 <a@b>: Recipient address rejected: User over quota",
+                MailboxFull,
+            ),
+            (
+                "User alice (alice@example.org) not listed in Domino Directory",
+                UserUnknown,
+            ),
+            ("User not listed in public Name & Address Book", UserUnknown),
+            (
+                "554 5.7.1 Service unavailable; client [192.0.2.1] listed in zen.spamhaus.org",
+                Blocklisted,
+            ),
+            (
+                "554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster for help or to contact postmaster@example.net to clarify.) (BL)",
+                Blocklisted,
+            ),
+            (
+                "host mx.example.net[192.0.2.30] refused to talk to me: 421 4.7.0 Too many connections, try again later",
+                TooManyConnections,
+            ),
+            (
+                "host mx.example.net[192.0.2.30] refused to talk to me: 554 mx.example.net ESMTP not accepting messages",
+                BlockedIp,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(lookup(text).map(|r| r.0), Some(*want), "{text}");

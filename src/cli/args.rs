@@ -39,4 +39,6 @@ pub enum Command {
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.
     Stats(cmd::stats::StatsArgs),
+    /// Write the statistics as one self-contained HTML page with charts.
+    Report(cmd::report::ReportArgs),
 }

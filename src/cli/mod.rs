@@ -8,6 +8,7 @@
 
 mod args;
 mod cmd;
+mod notify;
 mod output;
 
 use std::process::ExitCode;

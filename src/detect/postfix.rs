@@ -4,7 +4,9 @@
 //! program at host ...") holds one paragraph per recipient: `<a@b>
 //! (expanded from <c@d>): host mx.example[192.0.2.1] said: 550 ... (in
 //! reply to RCPT TO command)`, continued on indented lines (`bounce(8)`
-//! templates, `smtp_proto.c`). The RFC 3464 part, when present, gives the
+//! templates, `smtp_proto.c`) up to a blank line; relays and clients that
+//! re-wrap the text lose the indent, so the paragraph, not the indent,
+//! bounds a recipient's block. The RFC 3464 part, when present, gives the
 //! rows; the text adds the failed command, the reply code and the remote
 //! reply as Postfix quoted it. Old Postfix sent the text alone.
 
@@ -55,7 +57,7 @@ impl Detector for Postfix {
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let delayed = mail.text_has(WARNING);
         let found: Vec<Row> = scan::section(&mail.text, INTROS, &[])
-            .map(|s| scan::blocks(s, is_head, Follow::Indented))
+            .map(|s| scan::blocks(s, is_head, Follow::Paragraph))
             .unwrap_or_default()
             .iter()
             .filter_map(|b| block_row(b, delayed))

@@ -57,9 +57,8 @@ impl Detector for Sendmail {
         } else {
             (mail.text.as_str(), mail.dsn_rows())
         };
-        let mut found = scan::section(text, &[TRANSCRIPT], ENDS)
-            .map(scan::transcript)
-            .unwrap_or_default();
+        let session = scan::section(text, &[TRANSCRIPT], ENDS);
+        let mut found = session.map(scan::transcript).unwrap_or_default();
         let transient = text.contains(TRANSIENT);
         let listed = scan::section(text, ADDRESSES, &[TRANSCRIPT])
             .map(|s| {
@@ -86,11 +85,22 @@ impl Detector for Sendmail {
                         .take()
                         .or_else(|| reason.and_then(fields::reply_code_in));
                 }
-                None => found.push(Row {
-                    recipient: Some(addr),
-                    diagnostic: reason.map(String::from),
-                    ..Row::default()
-                }),
+                None => {
+                    // The session refused the whole message (a reply to
+                    // DATA, then sendmail's own "554 5.0.0 Service
+                    // unavailable"): the exchange that gave the listed
+                    // reason adds the command and the full reply.
+                    let (command, reply) = reason
+                        .zip(session)
+                        .and_then(|(r, s)| exchange_for(s, r))
+                        .unzip();
+                    found.push(Row {
+                        recipient: Some(addr),
+                        diagnostic: reply.or(reason.map(String::from)),
+                        command: command.flatten(),
+                        ..Row::default()
+                    })
+                }
             }
         }
         let mut rows = scan::merge_with_dsn(dsn_rows, found);
@@ -103,6 +113,30 @@ impl Detector for Sendmail {
         }
         Some(rows)
     }
+}
+
+/// The command and the joined reply of the transcript exchange whose
+/// reply starts with `reply` (sendmail lists only a reply's first line as
+/// the reason).
+fn exchange_for(
+    session: &str,
+    reply: &str,
+) -> Option<(Option<String>, String)> {
+    let mut command = None;
+    let mut lines: Vec<&str> = Vec::new();
+    for line in session.lines().map(str::trim).chain([""]) {
+        if let Some(c) = line.strip_prefix(">>>") {
+            command = scan::command_word(c);
+            lines.clear();
+        } else if let Some(r) = line.strip_prefix("<<<") {
+            lines.push(r.trim());
+        } else if lines.first().is_some_and(|f| *f == reply.trim()) {
+            return Some((command, scan::join_reply(&lines)));
+        } else {
+            lines.clear();
+        }
+    }
+    None
 }
 
 /// True when sendmail's transcript line stands in a quoted block.
@@ -119,4 +153,19 @@ fn unquote(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_reason_finds_its_exchange() {
+        let session = "... while talking to mx.example.net.:\n>>> DATA\n<<< 550-Unknown user a@example.net\n<<< 550 See the postmaster\n554 5.0.0 Service unavailable\n";
+        let (command, reply) =
+            exchange_for(session, "550-Unknown user a@example.net").unwrap();
+        assert_eq!(command.as_deref(), Some("DATA"));
+        assert_eq!(reply, "550 Unknown user a@example.net See the postmaster");
+        assert_eq!(exchange_for(session, "550 User unknown"), None);
+    }
 }

@@ -84,20 +84,34 @@ impl Ledger {
         items: &[IngestItem<'_>],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<IngestSummary, LedgerError> {
+        Ok(self.ingest_returning_new(items, checkpoint)?.0)
+    }
+
+    /// Like [`Ledger::ingest`], and also returns the row ids of the events
+    /// recorded for the first time, in the order recorded (what
+    /// `--notify` posts once the transaction is committed).
+    pub fn ingest_returning_new(
+        &mut self,
+        items: &[IngestItem<'_>],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let now = time::now();
         self.write(|tx| {
             let mut batch = Batch::new(tx, policy);
             let mut sum = IngestSummary::default();
+            let mut new = Vec::new();
             for item in items {
                 sum.reports += 1;
                 for rec in &item.report.records {
                     let key = event_key(item.report, rec);
                     let msg_id = item.report.message_id.as_deref();
-                    if batch.record(&key, rec, msg_id, item.source, now)? {
-                        sum.new_events += 1;
-                    } else {
-                        sum.duplicates += 1;
+                    match batch.record(&key, rec, msg_id, item.source, now)? {
+                        Some(id) => {
+                            sum.new_events += 1;
+                            new.push(id);
+                        }
+                        None => sum.duplicates += 1,
                     }
                 }
             }
@@ -120,7 +134,7 @@ impl Ledger {
                     ],
                 )?;
             }
-            Ok(sum)
+            Ok((sum, new))
         })
     }
 }
@@ -128,6 +142,8 @@ impl Ledger {
 /// A cached address state within a batch.
 struct Cached {
     state: AddressState,
+    /// The state as stored before the batch (`None`: a new address).
+    stored: Option<AddressState>,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -168,7 +184,8 @@ impl<'t, 'c> Batch<'t, 'c> {
             .optional()
     }
 
-    /// Records one event; false when its key is already in the ledger.
+    /// Records one event and returns its row id; `None` when its key is
+    /// already in the ledger.
     fn record(
         &mut self,
         key: &[u8; 16],
@@ -176,7 +193,7 @@ impl<'t, 'c> Batch<'t, 'c> {
         message_id: Option<&str>,
         source: &str,
         now: i64,
-    ) -> rusqlite::Result<bool> {
+    ) -> rusqlite::Result<Option<i64>> {
         let send = match rec.original_message_id.as_deref() {
             Some(m) => self.send(normalise_message_id(m))?,
             None => None,
@@ -232,18 +249,19 @@ impl<'t, 'c> Batch<'t, 'c> {
                 source,
             ])?;
         if n == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        let id = self.tx.last_insert_rowid();
         if let Some(address) = address {
             let fact = Fact {
-                id: self.tx.last_insert_rowid(),
+                id,
                 kind: Kind::Reported(kind),
                 action: rec.action,
                 time,
             };
             self.touch(&address, fact)?;
         }
-        Ok(true)
+        Ok(Some(id))
     }
 
     /// Brings an address's state up to date with a new event.
@@ -253,9 +271,12 @@ impl<'t, 'c> Batch<'t, 'c> {
         fact: Fact,
     ) -> rusqlite::Result<()> {
         if !self.cache.contains_key(address) {
-            let state = load(self.tx, address)?.unwrap_or_default();
-            self.cache
-                .insert(address.to_string(), Cached { state, stale: false });
+            let stored = load(self.tx, address)?;
+            let state = stored.clone().unwrap_or_default();
+            self.cache.insert(
+                address.to_string(),
+                Cached { state, stored, stale: false },
+            );
         }
         let Some(c) = self.cache.get_mut(address) else {
             return Ok(());
@@ -271,13 +292,16 @@ impl<'t, 'c> Batch<'t, 'c> {
         Ok(())
     }
 
-    /// Writes every touched address (recomputing the stale ones).
+    /// Writes every touched address (recomputing the stale ones), in key
+    /// order so that neighbouring rows share B-tree pages.
     pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        for (address, c) in &self.cache {
+        let mut touched: Vec<_> = self.cache.iter().collect();
+        touched.sort_unstable_by_key(|(a, _)| a.as_str());
+        for (address, c) in touched {
             if c.stale {
                 recompute(self.tx, address, &self.policy)?;
             } else {
-                save(self.tx, address, &c.state)?;
+                save(self.tx, address, &c.state, c.stored.as_ref())?;
             }
         }
         Ok(())
@@ -335,7 +359,7 @@ pub(crate) fn recompute(
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
     let state = AddressState::fold(&history(tx, address)?, policy);
-    save(tx, address, &state)?;
+    save(tx, address, &state, load(tx, address)?.as_ref())?;
     Ok(state)
 }
 
@@ -380,11 +404,17 @@ pub(crate) fn load(
     .optional()
 }
 
-/// Stores an address's state (an address with no events is removed).
+/// Stores an address's state (an address with no events is removed);
+/// `stored` is what the ledger holds now.
+///
+/// When the suppression (state and time) is unchanged only the row is
+/// rewritten, leaving the index of suppressed addresses untouched: one
+/// B-tree page per address instead of two.
 fn save(
     tx: &rusqlite::Connection,
     address: &str,
     s: &AddressState,
+    stored: Option<&AddressState>,
 ) -> rusqlite::Result<()> {
     let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
         tx.prepare_cached("DELETE FROM addresses WHERE address = ?1")?
@@ -392,6 +422,43 @@ fn save(
         return Ok(());
     };
     let c = &s.counts;
+    match stored {
+        Some(old) if old == s => return Ok(()),
+        Some(old)
+            if old.state == s.state
+                && old.suppressed_at == s.suppressed_at =>
+        {
+            tx.prepare_cached(
+                "UPDATE addresses SET suppression_reason = ?2,
+                   suppressed_by = ?3, soft_streak = ?4, streak_start = ?5,
+                   hard_count = ?6, soft_count = ?7, alert_count = ?8,
+                   delay_count = ?9, complaint_count = ?10,
+                   unsubscribe_count = ?11, auto_reply_count = ?12,
+                   delivered_count = ?13, first_event = ?14,
+                   last_event = ?15
+                 WHERE address = ?1",
+            )?
+            .execute(params![
+                address,
+                s.reason.map(|r| r.as_str()),
+                s.suppressed_by,
+                s.soft_streak,
+                s.streak_start,
+                c.hard,
+                c.soft,
+                c.alert,
+                c.delay,
+                c.complaint,
+                c.unsubscribe,
+                c.auto_reply,
+                c.delivered,
+                first,
+                last,
+            ])?;
+            return Ok(());
+        }
+        _ => {}
+    }
     tx.prepare_cached(
         "INSERT OR REPLACE INTO addresses (
            address, domain, state, suppression_reason, suppressed_at,

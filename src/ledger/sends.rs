@@ -5,6 +5,8 @@
 //! its send time, and its recipient when the report named none), whichever
 //! of the two was recorded first.
 
+use std::collections::HashMap;
+
 use rusqlite::params;
 
 use super::ingest::{Batch, FACT_COLUMNS, fact_of};
@@ -50,7 +52,7 @@ impl Ledger {
         let policy = self.policy;
         self.write(|tx| {
             let mut sum = SendSummary::default();
-            let mut batch = Batch::new(tx, policy);
+            let mut by_id: HashMap<&str, (&Send, String)> = HashMap::new();
             for s in sends {
                 sum.sends += 1;
                 let id = normalise_message_id(&s.message_id);
@@ -82,33 +84,52 @@ impl Ledger {
                     provider
                 ])?;
                 sum.new += usize::from(!known);
-                // Bounces that named no recipient take the send's.
-                let mut orphans = Vec::new();
-                for f in tx
-                    .prepare_cached(&format!(
-                        "SELECT {FACT_COLUMNS} FROM events
-                         WHERE original_message_id = ?1 AND address IS NULL"
-                    ))?
-                    .query_map([id], fact_of)?
-                {
-                    orphans.extend(f?);
+                by_id.insert(id, (s, recipient));
+            }
+            // Tie recorded events to these sends: one pass over the events
+            // (no index on original_message_id, which would cost every
+            // ingest a random-order B-tree insert).
+            let mut ties = Vec::new();
+            {
+                let mut st = tx.prepare(&format!(
+                    "SELECT {FACT_COLUMNS}, original_message_id, sent_at,
+                       address IS NULL
+                     FROM events WHERE original_message_id IS NOT NULL"
+                ))?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    let Some(m) = r.get_ref(4)?.as_str_or_null()? else {
+                        continue;
+                    };
+                    let Some((send, recipient)) = by_id.get(m) else {
+                        continue;
+                    };
+                    if r.get::<_, Option<i64>>(5)? == Some(send.sent_at) {
+                        continue;
+                    }
+                    let orphan = r.get::<_, bool>(6)?;
+                    ties.push((fact_of(r)?, *send, recipient.clone(), orphan));
                 }
+            }
+            let mut batch = Batch::new(tx, policy);
+            for (fact, send, recipient, orphan) in ties {
+                let Some(fact) = fact else { continue };
                 sum.linked_events += tx
                     .prepare_cached(
                         "UPDATE events SET sent_at = ?2,
                            campaign_id = coalesce(campaign_id, ?3),
                            address = coalesce(address, ?4)
-                         WHERE original_message_id = ?1
-                           AND sent_at IS NOT ?2",
+                         WHERE id = ?1",
                     )?
                     .execute(params![
-                        id,
-                        s.sent_at,
-                        s.campaign_id,
+                        fact.id,
+                        send.sent_at,
+                        send.campaign_id,
                         recipient
                     ])?;
-                for f in orphans {
-                    batch.touch(&recipient, f)?;
+                // Bounces that named no recipient take the send's.
+                if orphan {
+                    batch.touch(&recipient, fact)?;
                 }
             }
             batch.finish()?;

@@ -17,10 +17,17 @@
 //! Idempotency: the report key is the SHA-256 of the event's identifying
 //! fields (event, email, timestamp, status, reason, campaign_id), so a
 //! replayed webhook records nothing new.
+//!
+//! The same shape goes out: [`Ledger::webhook_events`] turns recorded
+//! events into [`WebhookEvent`]s (what `--notify URL` posts), which this
+//! module reads back unchanged.
 
-use serde::Deserialize;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{Ledger, LedgerError, domain_of};
 use crate::classify;
 use crate::detect::Row;
 use crate::model::{EventType, Record};
@@ -149,6 +156,88 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
         records: vec![rec],
         ..Report::default()
     }))
+}
+
+/// A recorded event in the webhook shape (`event, email, status, reason,
+/// type, provider, campaign_id, timestamp, ip, domain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookEvent {
+    /// The ledger row id (not part of the shape; not serialised).
+    #[serde(skip)]
+    pub id: i64,
+    /// bounce, delay, delivered, complaint, unsubscribe, auto_reply.
+    pub event: String,
+    /// The address (lower-cased).
+    pub email: Option<String>,
+    /// The enhanced status code, else the SMTP reply code.
+    pub status: Option<String>,
+    /// The diagnostic text, else the fine reason.
+    pub reason: Option<String>,
+    /// hard or soft.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The receiving provider.
+    pub provider: Option<String>,
+    /// The campaign.
+    pub campaign_id: Option<String>,
+    /// When it happened (Unix seconds).
+    pub timestamp: i64,
+    /// The remote MTA's address, when it is an IP literal.
+    pub ip: Option<String>,
+    /// The domain of the address.
+    pub domain: Option<String>,
+}
+
+/// An IP literal in a remote MTA name (`192.0.2.1`, `[2001:db8::1]`).
+fn ip_of(remote_mta: &str) -> Option<String> {
+    let s = remote_mta.trim().trim_start_matches('[').trim_end_matches(']');
+    s.parse::<IpAddr>().ok().map(|ip| ip.to_string())
+}
+
+impl Ledger {
+    /// The events with these row ids in the webhook shape, in the order of
+    /// the ids (ids not found are left out).
+    pub fn webhook_events(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<WebhookEvent>, LedgerError> {
+        let load = || -> rusqlite::Result<Vec<WebhookEvent>> {
+            let mut st = self.conn().prepare_cached(
+                "SELECT id, kind, address, status, reply_code, diagnostic,
+                   reason, category, provider, campaign_id, event_time,
+                   remote_mta
+                 FROM events WHERE id = ?1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let mut rows = st.query([id])?;
+                let Some(r) = rows.next()? else { continue };
+                let email: Option<String> = r.get(2)?;
+                let status: Option<String> = r.get(3)?;
+                let diagnostic: Option<String> = r.get(5)?;
+                let remote: Option<String> = r.get(11)?;
+                out.push(WebhookEvent {
+                    id: r.get(0)?,
+                    event: r.get(1)?,
+                    domain: email
+                        .as_deref()
+                        .map(domain_of)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
+                    email,
+                    status: status.or(r.get(4)?),
+                    reason: diagnostic.or(r.get(6)?),
+                    kind: r.get(7)?,
+                    provider: r.get(8)?,
+                    campaign_id: r.get(9)?,
+                    timestamp: r.get(10)?,
+                    ip: remote.as_deref().and_then(ip_of),
+                });
+            }
+            Ok(out)
+        };
+        load().map_err(|e| self.error(e))
+    }
 }
 
 #[cfg(test)]

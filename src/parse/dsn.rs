@@ -2,7 +2,9 @@
 //! and RFC 6533 global DSNs: the per-message block and one row per
 //! per-recipient block.
 
-use super::fields::{self, Fields, clean_address, field_blocks, strip_type};
+use super::fields::{
+    self, Fields, clean_address, clip, field_blocks, strip_type,
+};
 use crate::detect::Row;
 use crate::model::EventType;
 
@@ -95,15 +97,16 @@ pub fn parse_inline(text: &str) -> Option<Dsn> {
 }
 
 impl Dsn {
-    /// One [`Row`] per recipient block, per-message fields filled in.
+    /// One [`Row`] per recipient block, per-message fields filled in;
+    /// values are [`clip`]ped.
     pub fn rows(&self) -> Vec<Row> {
         let m = &self.message;
+        let own = |v: &str| clip(v).to_string();
         self.recipients
             .iter()
             .map(|r| {
-                let diag = r
-                    .get("diagnostic-code")
-                    .map(|d| strip_type(d).to_string());
+                let diag =
+                    r.get("diagnostic-code").map(|d| own(strip_type(d)));
                 let action = r.get("action").map(|a| {
                     // "failed (bad mailbox)" and "Failed" both occur.
                     a.split(|c: char| !c.is_ascii_alphabetic())
@@ -134,18 +137,14 @@ impl Dsn {
                     diagnostic: diag,
                     remote_mta: r
                         .get("remote-mta")
-                        .map(|v| strip_type(v).to_string()),
+                        .map(|v| own(strip_type(v))),
                     reporting_mta: r
                         .get("reporting-mta")
                         .or_else(|| m.get("reporting-mta"))
-                        .map(|v| strip_type(v).to_string()),
-                    last_attempt: r
-                        .get("last-attempt-date")
-                        .map(str::to_string),
-                    arrival_date: m.get("arrival-date").map(str::to_string),
-                    will_retry_until: r
-                        .get("will-retry-until")
-                        .map(str::to_string),
+                        .map(|v| own(strip_type(v))),
+                    last_attempt: r.get("last-attempt-date").map(own),
+                    arrival_date: m.get("arrival-date").map(own),
+                    will_retry_until: r.get("will-retry-until").map(own),
                     ..Row::default()
                 }
             })

@@ -273,6 +273,22 @@ pub fn clean_address(raw: &str) -> Option<String> {
     Some(decode_xtext(s))
 }
 
+/// The longest value copied into a row or record (twice the RFC 5322 line
+/// limit). Per-message values (Reporting-MTA, Arrival-Date, the original
+/// Subject, ...) are copied into every record of a report, so a hostile
+/// megabyte-long field times thousands of recipients would otherwise need
+/// gigabytes.
+pub const VALUE_LIMIT: usize = 2 * 998;
+
+/// `value` cut to at most [`VALUE_LIMIT`] bytes, at a character boundary.
+pub fn clip(value: &str) -> &str {
+    let mut end = value.len().min(VALUE_LIMIT);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
 /// Unfolds and trims a header or field value.
 pub fn unfold(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -347,6 +363,15 @@ mod tests {
             Some("554".into())
         );
         assert_eq!(reply_code_in("port 587 refused"), None);
+    }
+
+    #[test]
+    fn long_values_are_clipped_at_a_char_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(VALUE_LIMIT);
+        assert_eq!(clip(&long).len(), VALUE_LIMIT);
+        let odd = format!("a{long}");
+        assert_eq!(clip(&odd).len(), VALUE_LIMIT - 1);
     }
 
     #[test]

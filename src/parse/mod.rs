@@ -13,6 +13,7 @@ pub mod returned;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::collections::HashSet;
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
@@ -355,6 +356,7 @@ pub fn html_to_text(html: &str) -> String {
             rest = "";
             break;
         };
+        let closing = rest[lt + 1..].starts_with('/');
         let tag = rest[lt + 1..lt + gt].trim_start_matches('/');
         let name = &tag[..tag
             .find(|c: char| !c.is_ascii_alphanumeric())
@@ -369,10 +371,11 @@ pub fn html_to_text(html: &str) -> String {
             out.push(' ');
         }
         rest = &rest[lt + gt + 1..];
-        if (is("style") || is("script"))
-            && let Some(end) = find_close(rest, name)
-        {
-            rest = &rest[end..];
+        if !closing && (is("style") || is("script")) {
+            // Skip to the closing tag; an unclosed one hides the rest (as
+            // in a browser), so the text is scanned once whatever the
+            // number of tags.
+            rest = find_close(rest, name).map_or("", |e| &rest[e..]);
         }
     }
     out.push_str(rest);
@@ -423,7 +426,12 @@ impl Parser {
                 "the first line is not a header field (`Name: value`)".into(),
             ));
         }
-        let bytes = normalise_bytes(raw);
+        let mut bytes = normalise_bytes(raw);
+        if !bytes.ends_with(b"\n") {
+            // mail-parser drops a last header field without a line end
+            // (a message cut off inside its header section).
+            bytes.to_mut().push(b'\n');
+        }
         let msg = MessageParser::default()
             .parse(&bytes[..])
             .ok_or_else(|| ParseError::NotMail("no MIME structure".into()))?;
@@ -446,9 +454,23 @@ impl Parser {
             });
         };
         let mut memo = classify::Memo::default();
+        // Rows without a recipient take the recipients named elsewhere,
+        // found once per message. A second such row of the same type
+        // would only repeat records that `dedupe` drops, so it is skipped:
+        // thousands of such rows times thousands of recovered addresses
+        // stay linear.
+        let recovered = OnceCell::new();
+        let recovered =
+            || recovered.get_or_init(|| self.recover_recipients(&mail));
+        let mut fanned_out = HashSet::new();
         let records = rows
             .into_iter()
-            .flat_map(|row| self.complete(&mail, row))
+            .filter(|row| {
+                row.recipient.is_some()
+                    || recovered().is_empty()
+                    || fanned_out.insert(row.kind)
+            })
+            .flat_map(|row| self.complete(&mail, row, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
@@ -485,11 +507,20 @@ impl Parser {
     /// recipient takes the recipients named elsewhere (X-Failed-Recipients,
     /// the returned To, VERP); it yields several records when those name
     /// several.
-    fn complete(&self, mail: &Mail<'_>, mut row: Row) -> Vec<(Row, Record)> {
+    fn complete<'r>(
+        &self,
+        mail: &Mail<'_>,
+        mut row: Row,
+        recovered: impl FnOnce() -> &'r Vec<String>,
+    ) -> Vec<(Row, Record)> {
         if let Some(d) = row.diagnostic.take() {
-            // Most diagnostics are one trimmed line already.
-            let d = if d.contains(['\r', '\n']) || d.trim().len() != d.len() {
-                unfold(&d)
+            // Most diagnostics are one short trimmed line already.
+            let c = fields::clip(&d);
+            let d = if c.len() != d.len()
+                || c.contains(['\r', '\n'])
+                || c.trim().len() != c.len()
+            {
+                unfold(c)
             } else {
                 d
             };
@@ -526,7 +557,7 @@ impl Parser {
         };
         let recipients = match &row.recipient {
             Some(r) => vec![r.clone()],
-            None => self.recover_recipients(mail),
+            None => recovered().clone(),
         };
         if recipients.is_empty() {
             return vec![(row.clone(), self.to_record(&row, None, base))];
@@ -615,7 +646,7 @@ pub fn fingerprint(raw: &[u8]) -> String {
 /// Drops repeated records of the same recipient and type (a report that
 /// names a recipient twice, e.g. in the text and in the DSN, counts once).
 fn dedupe(records: Vec<Record>) -> Vec<Record> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     records
         .into_iter()
         .filter(|r| {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::fields::{Fields, address_in, addresses_in, field_blocks};
+use super::fields::{Fields, address_in, addresses_in, clip, field_blocks};
 
 /// Headers of the returned original message.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ impl Returned {
 
     /// The original Message-ID, without angle brackets.
     pub fn message_id(&self) -> Option<String> {
-        let v = self.headers.get("message-id")?;
+        let v = clip(self.headers.get("message-id")?);
         let v = v.trim().trim_start_matches('<');
         let v = v.split('>').next().unwrap_or(v).trim();
         (!v.is_empty()).then(|| v.to_string())
@@ -49,12 +49,12 @@ impl Returned {
 
     /// The original sender address.
     pub fn from(&self) -> Option<String> {
-        self.headers.get("from").and_then(address_in)
+        self.headers.get("from").map(clip).and_then(address_in)
     }
 
     /// The original subject, encoded-words (RFC 2047) decoded.
     pub fn subject(&self) -> Option<String> {
-        let raw = self.headers.get("subject")?;
+        let raw = clip(self.headers.get("subject")?);
         if !raw.contains("=?") {
             return Some(raw.to_string());
         }
@@ -67,14 +67,14 @@ impl Returned {
 
     /// The envelope sender of the original (Return-Path), for VERP.
     pub fn return_path(&self) -> Option<String> {
-        self.headers.get("return-path").and_then(address_in)
+        self.headers.get("return-path").map(clip).and_then(address_in)
     }
 
     /// The first non-empty header of `names`, for the campaign id. A
     /// List-Id gives its identifier (`Name <id>` → `id`, RFC 2919).
     pub fn first_of(&self, names: &[String]) -> Option<String> {
         names.iter().find_map(|n| {
-            let v = self.headers.get(n)?.trim();
+            let v = clip(self.headers.get(n)?.trim());
             let v = if n.eq_ignore_ascii_case("list-id") {
                 v.rsplit_once('<')
                     .and_then(|(_, id)| id.split_once('>'))

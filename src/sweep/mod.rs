@@ -192,6 +192,9 @@ pub trait Observer {
     fn mailbox(&mut self, _account: &str, _mailbox: &str, _messages: usize) {}
     /// One message was handled.
     fn message(&mut self, _outcome: &Outcome<'_>) {}
+    /// A batch was committed; `new_events` are the row ids of the events
+    /// it recorded for the first time (for `--notify`).
+    fn committed(&mut self, _ledger: &Ledger, _new_events: &[i64]) {}
 }
 
 /// Counts of one sweep.
@@ -557,7 +560,9 @@ impl Sweeper<'_> {
         let Some(ledger) = self.ledger.as_mut() else {
             return Ok(summary); // only a dry run has no ledger
         };
-        let ingested = ledger.ingest(&items, Some(&checkpoint))?;
+        let (ingested, new) =
+            ledger.ingest_returning_new(&items, Some(&checkpoint))?;
+        self.observer.committed(ledger, &new);
         summary.new_events = ingested.new_events;
         summary.duplicates = ingested.duplicates;
         crash_hook();

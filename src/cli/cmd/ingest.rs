@@ -2,6 +2,10 @@
 //! and record the results in the ledger; `--events FILE.jsonl` records
 //! sending-platform webhook events instead (or as well).
 //!
+//! `--notify URL` posts each newly recorded event after its batch is
+//! committed (`crate::cli::notify`); notification failures never change
+//! the ledger or the exit code.
+//!
 //! Reports are recorded in batches of `--batch` (one transaction each):
 //! a run killed half-way keeps every batch it committed, and running it
 //! again records only what is missing. Exit 0 when all went in, 1 when
@@ -19,6 +23,7 @@ use rebound::ledger::{IngestItem, IngestSummary, Ledger, Policy, webhook};
 
 use super::LedgerArgs;
 use super::parse::{Outcome, ParserArgs, parse_inputs};
+use crate::cli::notify::{Notify, NotifyArgs};
 
 /// Arguments of `rebound ingest`.
 #[derive(Debug, Args)]
@@ -47,6 +52,8 @@ pub struct IngestArgs {
     pub ledger: LedgerArgs,
     #[command(flatten)]
     pub parser: ParserArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Reports waiting for the next transaction.
@@ -55,6 +62,7 @@ struct Pending<'l> {
     reports: Vec<(String, Report)>,
     size: usize,
     total: IngestSummary,
+    notify: Option<Notify>,
 }
 
 impl Pending<'_> {
@@ -72,7 +80,11 @@ impl Pending<'_> {
             .iter()
             .map(|(source, report)| IngestItem { source, report })
             .collect();
-        self.total.add(self.ledger.ingest(&items, None)?);
+        let (sum, new) = self.ledger.ingest_returning_new(&items, None)?;
+        self.total.add(sum);
+        if let Some(n) = &self.notify {
+            n.forward(self.ledger, &new);
+        }
         self.reports.clear();
         Ok(())
     }
@@ -81,6 +93,7 @@ impl Pending<'_> {
 /// Runs `rebound ingest`.
 pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     let parser = a.parser.build(false)?;
+    let notify = a.notify.start(&a.ledger.db)?;
     let mut ledger = a.ledger.open()?;
     if a.soft_attempts.is_some() || a.soft_span_hours.is_some() {
         let p = ledger.policy();
@@ -96,6 +109,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         reports: Vec::new(),
         size: a.batch as usize,
         total: IngestSummary::default(),
+        notify,
     };
     let (mut messages, mut ignored, mut failed, mut unreadable) = (0, 0, 0, 0);
     if !a.paths.is_empty() {
@@ -147,6 +161,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     pending.flush()?;
     let t = pending.total;
+    let notify = pending.notify.take();
     eprintln!(
         "rebound: {messages} messages: {} reports recorded in {}: {} new events, {} already recorded; {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs",
         t.reports,
@@ -154,6 +169,9 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         t.new_events,
         t.duplicates
     );
+    if let Some(n) = notify {
+        n.finish();
+    }
     Ok(if unreadable > 0 && messages == 0 {
         ExitCode::from(2)
     } else if failed > 0 || unreadable > 0 {

@@ -4,6 +4,7 @@ pub mod export;
 pub mod import_sends;
 pub mod ingest;
 pub mod parse;
+pub mod report;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -88,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(a) => status::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 

@@ -6,7 +6,8 @@
 //! quarantined messages and one summary line (cron mails what it gets).
 //! Exit codes: 0 done, 1 done with quarantined messages, 2 usage or
 //! configuration error, 3 connection/TLS/authentication failure, 4 another
-//! sweep holds the lock.
+//! sweep holds the lock. `--notify URL` posts each newly recorded event
+//! after its batch is committed (`crate::cli::notify`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rebound::ledger::LedgerOptions;
+use rebound::ledger::{Ledger, LedgerOptions};
 use rebound::sweep::config::{After, TlsMode};
 use rebound::sweep::{
     self, AccountConfig, Config, ErrorKind, Observer, Options, Outcome,
@@ -23,6 +24,7 @@ use rebound::sweep::{
 };
 
 use super::parse::ParserArgs;
+use crate::cli::notify::{Notify, NotifyArgs};
 
 /// The configuration file read when `--config` is not given; a missing
 /// default file is not an error (flags alone then describe the account).
@@ -135,6 +137,8 @@ pub struct SweepArgs {
     pub limit: Option<usize>,
     #[command(flatten)]
     pub parser: ParserArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 impl SweepArgs {
@@ -232,10 +236,15 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         read_only: false,
     };
     let opts = Options { db, ledger, dry_run: a.dry_run, limit: a.limit };
+    let notify = match a.dry_run {
+        true => None,
+        false => a.notify.start(&opts.db)?,
+    };
     let mut observer = Progress {
         tty: std::io::stderr().is_terminal(),
         bar: None,
         dry_run: a.dry_run,
+        notify,
     };
     let mut total = Summary::default();
     let mut failure = None;
@@ -258,6 +267,9 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     if swept > 0 {
         eprintln!("rebound: {}", summary_line(&total, a.dry_run));
+    }
+    if let Some(n) = observer.notify.take() {
+        n.finish();
     }
     Ok(ExitCode::from(match failure {
         Some(code) => code,
@@ -293,6 +305,7 @@ struct Progress {
     tty: bool,
     bar: Option<ProgressBar>,
     dry_run: bool,
+    notify: Option<Notify>,
 }
 
 impl Progress {
@@ -312,6 +325,12 @@ impl Progress {
 }
 
 impl Observer for Progress {
+    fn committed(&mut self, ledger: &Ledger, new_events: &[i64]) {
+        if let Some(n) = &self.notify {
+            n.forward(ledger, new_events);
+        }
+    }
+
     fn mailbox(&mut self, account: &str, mailbox: &str, messages: usize) {
         self.finish();
         if self.tty {
