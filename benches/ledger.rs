@@ -145,7 +145,7 @@ fn report(i: u64, total: u64, rng: &mut Rng) -> Report {
     Report {
         message_id: rec.message_id.clone(),
         records: vec![rec],
-        fingerprint: format!("{i:x}"),
+        fingerprint: Some(format!("{i:x}")),
         ..Report::default()
     }
 }

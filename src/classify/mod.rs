@@ -293,6 +293,44 @@ fn reply_rule(
 
 /// Classifies a row and writes the verdict into its record.
 pub fn apply(row: &Row, rec: &mut Record, explain: bool) {
+    apply_with(row, rec, explain, &mut Memo::default());
+}
+
+/// What a decision depends on: the classifier's input, with the recipient
+/// reduced to its domain.
+type MemoKey = (Option<EventType>, [Option<String>; 6], Option<Reason>);
+
+/// The decisions already made for one message: recipients that share
+/// codes, text, command, remote host and domain are classified once.
+#[derive(Default)]
+pub struct Memo(Vec<(MemoKey, Decision)>);
+
+impl Memo {
+    fn key(input: &Input<'_>) -> MemoKey {
+        let domain = input.recipient.and_then(|r| r.rsplit_once('@'));
+        let own = |v: Option<&str>| v.map(str::to_string);
+        (
+            input.kind,
+            [
+                own(input.status),
+                own(input.reply_code),
+                own(input.diagnostic),
+                own(input.remote_mta),
+                own(input.command),
+                domain.map(|(_, d)| d.to_ascii_lowercase()),
+            ],
+            input.hint,
+        )
+    }
+}
+
+/// [`apply`], reusing a decision of `memo` made for the same input.
+pub fn apply_with(
+    row: &Row,
+    rec: &mut Record,
+    explain: bool,
+    memo: &mut Memo,
+) {
     let input = Input {
         kind: rec.kind,
         status: rec.status.as_deref(),
@@ -303,7 +341,15 @@ pub fn apply(row: &Row, rec: &mut Record, explain: bool) {
         command: row.command.as_deref(),
         hint: row.reason,
     };
-    let mut d = decide(&input);
+    let key = Memo::key(&input);
+    let mut d = match memo.0.iter().find(|(k, _)| *k == key) {
+        Some((_, d)) => d.clone(),
+        None => {
+            let d = decide(&input);
+            memo.0.push((key, d.clone()));
+            d
+        }
+    };
     if rec.recipient.is_none() && input.kind == Some(EventType::Bounce) {
         d.rule = format!("{}+no_recipient", d.rule);
         d.reason = Reason::NoRecipient;

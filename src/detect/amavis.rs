@@ -31,8 +31,7 @@ impl Detector for Amavis {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(INTRO)
-            && mail.text.lines().any(|l| l.starts_with("-> "))
+        mail.text_has(INTRO) && mail.text.lines().any(|l| l.starts_with("-> "))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -23,8 +23,11 @@ impl Detector for Apachejames {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let text = body(mail);
-        text.contains(ERROR) && text.contains(DETAILS)
+        scan::text_with_has(
+            mail,
+            &ERROR.to_ascii_lowercase(),
+            &[ERROR, DETAILS],
+        )
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -69,7 +69,7 @@ impl Detector for Arf {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.feedback.is_some()
             || is_jmrp(mail)
-            || mail.dsn.is_none() && mail.text.contains("Feedback-Type:")
+            || mail.dsn.is_none() && mail.text_has("Feedback-Type:")
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

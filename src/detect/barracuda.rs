@@ -4,7 +4,7 @@
 //! delivery-status part. A block by the spam filter is stated by the
 //! format itself.
 
-use super::scan::{address_blocks, lookup, merge_with_dsn};
+use super::scan::{address_blocks, lookup, merge_with_dsn, text_lookup};
 use super::{Detector, Row};
 use crate::classify::Reason;
 use crate::parse::Mail;
@@ -33,7 +33,7 @@ impl Detector for Barracuda {
         // X-Barracuda-* headers are stamped on all mail the gateway passes;
         // only its notification wording identifies its own reports.
         lookup(&mail.subject, PHRASES).is_some()
-            || lookup(&mail.text, PHRASES).is_some()
+            || text_lookup(mail, PHRASES).is_some()
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -30,7 +30,7 @@ impl Detector for Courier {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(INTRO)
+        mail.text_has(INTRO)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -20,7 +20,7 @@ impl Detector for Domino {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(NOT_DELIVERED) && mail.text.contains(BECAUSE)
+        mail.text_has(NOT_DELIVERED) && mail.text_has(BECAUSE)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -31,7 +31,7 @@ impl Detector for Dragonfly {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(INTRO)
+        mail.text_has(INTRO)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

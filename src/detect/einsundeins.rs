@@ -63,7 +63,7 @@ impl Detector for Einsundeins {
             && (from_domain_in(
                 &mail.from,
                 &["kundenserver.de", "1and1.com", "ionos.com"],
-            ) || mail.text.contains("postmaster.1and1.com"))
+            ) || mail.text_has("postmaster.1and1.com"))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -77,7 +77,7 @@ impl Detector for Exchange2003 {
                 .header("X-Mailer")
                 .is_some_and(|m| scan::has_marker(&m, MAILERS))
             || scan::header_contains(mail, "Received", MAILERS)
-            || mail.text.contains("MSEXCH:")
+            || mail.text_has("MSEXCH:")
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -99,7 +99,7 @@ impl Detector for Exchange2007 {
 /// header, or the administrators' block in the text.
 pub fn is_report(mail: &Mail<'_>) -> bool {
     HEADERS.iter().any(|h| mail.has_header(h))
-        || scan::has_marker(&mail.text, DIAGNOSTIC)
+        || scan::text_has_marker(mail, DIAGNOSTIC)
 }
 
 /// Rows of an Exchange 2007+ report: the DSN's, completed from the

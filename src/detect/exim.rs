@@ -68,8 +68,8 @@ impl Detector for Exim {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        MARKERS.iter().any(|m| mail.text.contains(m))
-            && (FAILED.iter().chain(DELAYED).any(|m| mail.text.contains(m)))
+        MARKERS.iter().any(|m| mail.text_has(m))
+            && (FAILED.iter().chain(DELAYED).any(|m| mail.text_has(m)))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

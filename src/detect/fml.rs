@@ -30,7 +30,7 @@ impl Detector for Fml {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.header("X-MLServer").is_some_and(|v| v.starts_with("fml"))
-            && mail.text.contains(ORIGINAL)
+            && mail.text_has(ORIGINAL)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

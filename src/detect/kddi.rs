@@ -33,7 +33,7 @@ impl Detector for Kddi {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         let kddi = from_domain_in(&mail.from, &["dion.ne.jp", "auone-net.jp"])
             || header_contains(mail, "Reply-To", &["auone-net.jp"]);
-        kddi && mail.text.to_lowercase().contains(LABEL)
+        kddi && mail.lower_has(LABEL)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

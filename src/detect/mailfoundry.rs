@@ -21,7 +21,7 @@ impl Detector for Mailfoundry {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(TO) && mail.text.contains(REASON)
+        mail.text_has(TO) && mail.text_has(REASON)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -22,7 +22,7 @@ impl Detector for Mailmarshal {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(BECAUSE) && mail.text.contains(AFFECTED)
+        mail.text_has(BECAUSE) && mail.text_has(AFFECTED)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

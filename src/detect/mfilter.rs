@@ -30,8 +30,7 @@ impl Detector for Mfilter {
         if header_contains(mail, "X-Mailer", &["m-filter"]) {
             return true;
         }
-        let lower = mail.text.to_lowercase();
-        lower.contains(SERVER_MESSAGE) && lower.contains(SMTP_COMMAND)
+        mail.lower_has(SERVER_MESSAGE) && mail.lower_has(SMTP_COMMAND)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -46,8 +46,7 @@ impl Detector for Mimecast {
             let n = n.to_ascii_lowercase();
             n.starts_with("x-mimecast") || n == "x-mc-system"
         });
-        let lower = mail.text.to_lowercase();
-        header || lower.contains(PROBLEM) && lower.contains(INFORMATION)
+        header || mail.lower_has(PROBLEM) && mail.lower_has(INFORMATION)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -20,7 +20,7 @@ impl Detector for Notes {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(REASONS) && mail.text.contains(RETURNED)
+        mail.text_has(REASONS) && mail.text_has(RETURNED)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -41,12 +41,12 @@ impl Detector for Opensmtpd {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        GREETINGS.iter().any(|g| mail.text.contains(g))
+        GREETINGS.iter().any(|g| mail.text_has(g))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let section = scan::section(&mail.text, STARTS, ENDS)?;
-        let delayed = mail.text.contains(DELAYED);
+        let delayed = mail.text_has(DELAYED);
         let found = section
             .lines()
             .filter(|l| !l.starts_with([' ', '\t']))

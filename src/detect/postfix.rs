@@ -47,7 +47,7 @@ impl Detector for Postfix {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        INTROS.iter().any(|m| mail.text.contains(m))
+        INTROS.iter().any(|m| mail.text_has(m))
             || mail
                 .dsn
                 .as_ref()
@@ -55,7 +55,7 @@ impl Detector for Postfix {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let delayed = mail.text.contains(WARNING);
+        let delayed = mail.text_has(WARNING);
         let found: Vec<Row> = scan::section(&mail.text, INTROS, &[])
             .map(|s| scan::blocks(s, is_head, Follow::Paragraph))
             .unwrap_or_default()

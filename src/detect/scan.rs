@@ -29,14 +29,47 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// True when `text` contains one of `markers`, compared case-insensitively.
+/// True when `text` contains one of `markers`, compared case-insensitively
+/// (without copying `text` for ASCII markers).
 pub(crate) fn has_marker(text: &str, markers: &[&str]) -> bool {
-    let lower = text.to_lowercase();
+    let mut lower = None;
+    markers.iter().any(|m| {
+        if m.is_ascii() {
+            contains_ci(text, m)
+        } else if text.is_ascii() {
+            // A non-ASCII marker stays non-ASCII lower-cased.
+            false
+        } else {
+            lower
+                .get_or_insert_with(|| text.to_lowercase())
+                .contains(&m.to_lowercase())
+        }
+    })
+}
+
+/// True when `text` contains the ASCII `needle`, ignoring ASCII case.
+fn contains_ci(text: &str, needle: &str) -> bool {
+    let (hay, needle) = (text.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let starts = &hay[..=hay.len() - needle.len()];
+    memchr::memchr2_iter(lo, up, starts)
+        .any(|i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+}
+
+/// [`has_marker`] over the whole text of a message, searched in its
+/// lower-cased view (made once per message).
+pub(crate) fn text_has_marker(mail: &Mail<'_>, markers: &[&str]) -> bool {
     markers.iter().any(|m| {
         if m.chars().any(char::is_uppercase) {
-            lower.contains(&m.to_lowercase())
+            mail.lower_has(&m.to_lowercase())
         } else {
-            lower.contains(m)
+            mail.lower_has(m)
         }
     })
 }
@@ -251,8 +284,18 @@ pub(crate) fn join_reply<S: AsRef<str>>(lines: &[S]) -> String {
 /// The value of the first `(phrase, value)` row whose phrase `text`
 /// contains (compared lower-case; phrases are lower-case).
 pub(crate) fn lookup<T: Copy>(text: &str, table: &[(&str, T)]) -> Option<T> {
-    let lower = text.to_lowercase();
-    table.iter().find(|(m, _)| lower.contains(m)).map(|(_, v)| *v)
+    table
+        .iter()
+        .find(|(m, _)| has_marker(text, std::slice::from_ref(m)))
+        .map(|(_, v)| *v)
+}
+
+/// [`lookup`] over the whole text of a message, in its lower-cased view.
+pub(crate) fn text_lookup<T: Copy>(
+    mail: &Mail<'_>,
+    table: &[(&str, T)],
+) -> Option<T> {
+    table.iter().find(|(m, _)| mail.lower_has(m)).map(|(_, v)| *v)
 }
 
 /// Stages Exim names by a phrase, not by a command word
@@ -557,15 +600,25 @@ pub(crate) fn host_before_ip(text: &str) -> Option<String> {
 /// lacks `marker` (a part whose MIME header is broken, e.g. a boundary
 /// parameter on an unfolded line), the raw body after the header section.
 pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
-    if mail.text.to_lowercase().contains(marker) {
+    if mail.lower_has(marker) {
         return Cow::Borrowed(&mail.text);
     }
-    let raw = mail.msg.raw_message();
-    let body = raw
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .map_or(&raw[..0], |i| &raw[i + 2..]);
-    Cow::Owned(String::from_utf8_lossy(body).into_owned())
+    String::from_utf8_lossy(mail.raw_body())
+}
+
+/// True when the text [`text_with`] gives for `marker` contains all of
+/// `needles` (ASCII, case-sensitive), without copying the raw body.
+pub(crate) fn text_with_has(
+    mail: &Mail<'_>,
+    marker: &str,
+    needles: &[&str],
+) -> bool {
+    let hay = if mail.lower_has(marker) {
+        mail.text.as_bytes()
+    } else {
+        mail.raw_body()
+    };
+    needles.iter().all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
 }
 
 /// True when the keys of a phrase table are lower-case, sorted and

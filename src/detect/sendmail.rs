@@ -43,8 +43,7 @@ impl Detector for Sendmail {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(TRANSCRIPT)
-            || ADDRESSES.iter().any(|m| mail.text.contains(m))
+        mail.text_has(TRANSCRIPT) || ADDRESSES.iter().any(|m| mail.text_has(m))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

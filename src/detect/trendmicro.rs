@@ -30,7 +30,7 @@ impl Detector for Trendmicro {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         header_contains(mail, "From", &["interscan"])
             || header_contains(mail, "Content-Type", &["interscan_"])
-            || mail.text.contains("Message from InterScan")
+            || mail.text_has("Message from InterScan")
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

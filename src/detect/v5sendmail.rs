@@ -23,8 +23,8 @@ impl Detector for V5sendmail {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.dsn.is_none()
-            && mail.text.contains(TRANSCRIPT)
-            && mail.text.contains(UNSENT)
+            && mail.text_has(TRANSCRIPT)
+            && mail.text_has(UNSENT)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -25,7 +25,7 @@ impl Detector for X1 {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.text.contains(MARKER)
+        mail.text_has(MARKER)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

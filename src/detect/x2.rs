@@ -32,7 +32,7 @@ impl Detector for X2 {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        STARTS.iter().any(|m| mail.text.contains(m))
+        STARTS.iter().any(|m| mail.text_has(m))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

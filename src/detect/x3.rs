@@ -42,8 +42,7 @@ impl Detector for X3 {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let lower = mail.text.to_ascii_lowercase();
-        mail.text.contains(INTRO) && LISTS.iter().any(|m| lower.contains(m))
+        mail.text_has(INTRO) && LISTS.iter().any(|m| mail.lower_has(m))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -47,7 +47,7 @@ impl Detector for Yahoo {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         mail.subject.eq_ignore_ascii_case("failure notice")
             && (HEADERS.iter().any(|h| mail.has_header(h))
-                || scan::has_marker(&mail.text, STARTS))
+                || scan::text_has_marker(mail, STARTS))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

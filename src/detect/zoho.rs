@@ -54,7 +54,7 @@ impl Detector for Zoho {
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        let delay = scan::has_marker(&mail.text, DELAY);
+        let delay = scan::text_has_marker(mail, DELAY);
         let base = Row {
             action: Some(if delay { "delayed" } else { "failed" }.into()),
             kind: Some(if delay {

@@ -55,7 +55,7 @@ impl IngestSummary {
 
 /// The idempotency key of one record of a report.
 pub fn event_key(report: &Report, rec: &Record) -> [u8; 16] {
-    let id = report.message_id.as_deref().unwrap_or(&report.fingerprint);
+    let id = report.identity();
     key_of(&[
         id,
         &normalise_address(rec.recipient.as_deref().unwrap_or("")),

@@ -148,7 +148,10 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
     ]
     .join("\0");
     Ok(Some(Report {
-        fingerprint: format!("webhook:{}", fingerprint(identity.as_bytes())),
+        fingerprint: Some(format!(
+            "webhook:{}",
+            fingerprint(identity.as_bytes())
+        )),
         detector: Some("webhook"),
         records: vec![rec],
         ..Report::default()

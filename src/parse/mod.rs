@@ -77,9 +77,21 @@ pub struct Report {
     pub detector: Option<&'static str>,
     /// One record per recipient; empty for ordinary mail.
     pub records: Vec<Record>,
-    /// SHA-256 of the raw bytes (hex): identifies the message when it has
-    /// no Message-ID.
-    pub fingerprint: String,
+    /// SHA-256 of the raw bytes (hex), computed only when the message has
+    /// no Message-ID: it identifies the message then (see
+    /// [`Report::identity`]).
+    pub fingerprint: Option<String>,
+}
+
+impl Report {
+    /// What identifies the message: its Message-ID, else its fingerprint
+    /// (empty when it has neither).
+    pub fn identity(&self) -> &str {
+        self.message_id
+            .as_deref()
+            .or(self.fingerprint.as_deref())
+            .unwrap_or("")
+    }
 }
 
 /// A configured parser; build once, use for every message (all patterns
@@ -110,6 +122,8 @@ pub struct Mail<'x> {
     pub returned: Option<Returned>,
     /// Content type of the root part, lower-cased (`multipart/report`).
     pub content_type: String,
+    /// `text` lower-cased, made on first use by [`Mail::lower`].
+    lower: OnceCell<String>,
 }
 
 impl<'x> Mail<'x> {
@@ -122,6 +136,37 @@ impl<'x> Mail<'x> {
     /// True when the outer header exists (whatever its value).
     pub fn has_header(&self, name: &str) -> bool {
         self.msg.header_raw(name).is_some()
+    }
+
+    /// The text lower-cased (Unicode), computed once on first use: the view
+    /// for case-insensitive searches over the whole text.
+    pub fn lower(&self) -> &str {
+        self.lower.get_or_init(|| {
+            if self.text.is_ascii() {
+                self.text.to_ascii_lowercase()
+            } else {
+                self.text.to_lowercase()
+            }
+        })
+    }
+
+    /// True when the text contains `needle` (case-sensitive).
+    pub fn text_has(&self, needle: &str) -> bool {
+        contains(&self.text, needle)
+    }
+
+    /// True when the lower-cased text ([`Mail::lower`]) contains `needle`
+    /// (which must be lower-case).
+    pub fn lower_has(&self, needle: &str) -> bool {
+        contains(self.lower(), needle)
+    }
+
+    /// The raw body after the outer header section (LF line ends).
+    pub fn raw_body(&self) -> &[u8] {
+        let raw = self.msg.raw_message();
+        memchr::memchr_iter(b'\n', raw)
+            .find(|&i| raw.get(i + 1) == Some(&b'\n'))
+            .map_or(&raw[..0], |i| &raw[i + 2..])
     }
 
     /// The rows of the delivery-status part, if any.
@@ -225,8 +270,22 @@ impl<'x> Mail<'x> {
             feedback,
             returned,
             content_type,
+            lower: OnceCell::new(),
         }
     }
+}
+
+/// `hay.contains(needle)` without the per-call set-up of a long needle's
+/// search: std searches needles of up to 32 bytes with SIMD and no set-up,
+/// so a long needle's head is looked for first, and the whole needle only
+/// when its head occurs (markers are mostly absent).
+fn contains(hay: &str, needle: &str) -> bool {
+    let mut head = needle.len().min(32);
+    while !needle.is_char_boundary(head) {
+        head -= 1;
+    }
+    hay.contains(&needle[..head])
+        && (head == needle.len() || hay.contains(needle))
 }
 
 fn mime_name(ctype: &str, subtype: Option<&str>) -> String {
@@ -271,23 +330,18 @@ pub fn normalise_text(s: &str) -> Cow<'_, str> {
 
 /// Turns CRLF and bare CR line ends of raw bytes into LF.
 pub fn normalise_bytes(raw: &[u8]) -> Cow<'_, [u8]> {
-    if !raw.contains(&b'\r') {
+    if memchr::memchr(b'\r', raw).is_none() {
         return Cow::Borrowed(raw);
     }
     let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'\r' => {
-                out.push(b'\n');
-                if raw.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let mut rest = raw;
+    while let Some(i) = memchr::memchr(b'\r', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.push(b'\n');
+        let skip = if rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+        rest = &rest[i + skip..];
     }
+    out.extend_from_slice(rest);
     Cow::Owned(out)
 }
 
@@ -303,30 +357,25 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let closing = rest[lt + 1..].starts_with('/');
-        let tag =
-            rest[lt + 1..lt + gt].trim_start_matches('/').to_ascii_lowercase();
-        let name: String =
-            tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        if matches!(
-            name.as_str(),
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
-        ) {
+        let tag = rest[lt + 1..lt + gt].trim_start_matches('/');
+        let name = &tag[..tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len())];
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]
+            .into_iter()
+            .any(is)
+        {
             out.push('\n');
-        } else if name == "td" {
+        } else if is("td") {
             out.push(' ');
         }
         rest = &rest[lt + gt + 1..];
-        if !closing && (name == "style" || name == "script") {
+        if !closing && (is("style") || is("script")) {
             // Skip to the closing tag; an unclosed one hides the rest (as
             // in a browser), so the text is scanned once whatever the
             // number of tags.
-            let close = format!("</{name}");
-            let end = rest.match_indices('<').map(|(i, _)| i).find(|&i| {
-                rest.as_bytes()
-                    .get(i..i + close.len())
-                    .is_some_and(|t| t.eq_ignore_ascii_case(close.as_bytes()))
-            });
-            rest = end.map_or("", |e| &rest[e..]);
+            rest = find_close(rest, name).map_or("", |e| &rest[e..]);
         }
     }
     out.push_str(rest);
@@ -336,6 +385,15 @@ pub fn html_to_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// Where the closing tag `</name` (any case) starts in `html`.
+fn find_close(html: &str, name: &str) -> Option<usize> {
+    let b = html.as_bytes();
+    memchr::memmem::find_iter(b, b"</").find(|&i| {
+        b.get(i + 2..i + 2 + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+    })
 }
 
 impl Default for Parser {
@@ -368,7 +426,6 @@ impl Parser {
                 "the first line is not a header field (`Name: value`)".into(),
             ));
         }
-        let fingerprint = fingerprint(raw);
         let mut bytes = normalise_bytes(raw);
         if !bytes.ends_with(b"\n") {
             // mail-parser drops a last header field without a line end
@@ -386,6 +443,7 @@ impl Parser {
         let mail = Mail::build(msg);
         let message_id = mail.msg.message_id().map(str::to_string);
         let subject = (!mail.subject.is_empty()).then(|| mail.subject.clone());
+        let fingerprint = message_id.is_none().then(|| fingerprint(raw));
         let Some((detector, rows)) = detect::run(&mail) else {
             return Ok(Report {
                 message_id,
@@ -395,6 +453,7 @@ impl Parser {
                 fingerprint,
             });
         };
+        let mut memo = classify::Memo::default();
         // Rows without a recipient take the recipients named elsewhere,
         // found once per message. A second such row of the same type
         // would only repeat records that `dedupe` drops, so it is skipped:
@@ -415,7 +474,12 @@ impl Parser {
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
-                classify::apply(&row, &mut rec, self.cfg.explain);
+                classify::apply_with(
+                    &row,
+                    &mut rec,
+                    self.cfg.explain,
+                    &mut memo,
+                );
                 rec
             })
             .collect();
@@ -449,8 +513,17 @@ impl Parser {
         mut row: Row,
         recovered: impl FnOnce() -> &'r Vec<String>,
     ) -> Vec<(Row, Record)> {
-        if let Some(d) = &row.diagnostic {
-            let d = unfold(fields::clip(d));
+        if let Some(d) = row.diagnostic.take() {
+            // Most diagnostics are one short trimmed line already.
+            let c = fields::clip(&d);
+            let d = if c.len() != d.len()
+                || c.contains(['\r', '\n'])
+                || c.trim().len() != c.len()
+            {
+                unfold(c)
+            } else {
+                d
+            };
             row.status = fields::status_with(row.status.take(), &d);
             if row.reply_code.is_none() {
                 row.reply_code = fields::reply_code_in(&d);
