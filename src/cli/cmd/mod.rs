@@ -104,3 +104,28 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
         .map(|e| e.code)
         .unwrap_or(2)
 }
+
+/// The ledger and the filter of `stats` and `report`.
+#[derive(Debug, clap::Args)]
+pub struct StatsFilterArgs {
+    /// Only this campaign.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Only events and sends at or after this time (RFC 3339, YYYY-MM-DD
+    /// or Unix seconds).
+    #[arg(long, value_parser = parse_time)]
+    pub since: Option<i64>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+}
+
+impl StatsFilterArgs {
+    /// Opens the ledger read-only and computes the filtered statistics.
+    pub fn stats(&self) -> anyhow::Result<rebound::ledger::stats::Stats> {
+        let ledger = self.ledger.open_read_only()?;
+        Ok(ledger.stats(&rebound::ledger::stats::Filter {
+            campaign: self.campaign.clone(),
+            since: self.since,
+        })?)
+    }
+}

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use rebound::ledger::stats::{Filter, Rates, Stats};
+use rebound::ledger::stats::{Rates, Stats};
 
-use super::{LedgerArgs, parse_time};
+use super::StatsFilterArgs;
 
 /// Arguments of `rebound stats`.
 #[derive(Debug, Args)]
@@ -17,21 +17,13 @@ pub struct StatsArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Only this campaign.
-    #[arg(long)]
-    pub campaign: Option<String>,
-    /// Only events and sends at or after this time (RFC 3339, YYYY-MM-DD
-    /// or Unix seconds).
-    #[arg(long, value_parser = parse_time)]
-    pub since: Option<i64>,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub filter: StatsFilterArgs,
 }
 
 /// Runs `rebound stats`.
 pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
-    let ledger = a.ledger.open_read_only()?;
-    let s = ledger.stats(&Filter { campaign: a.campaign, since: a.since })?;
+    let s = a.filter.stats()?;
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &s)?;
