@@ -15,6 +15,8 @@
 
 #[path = "../fuzz/mutate.rs"]
 mod mutate;
+#[path = "../fuzz/timing.rs"]
+mod timing;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,7 +78,7 @@ fn main() -> ExitCode {
         let (v, t) = harness.run(&raw);
         println!("{}: {v} in {t:?}", path.display());
         if v.problem().is_none() {
-            let cpu = mutate::parse_time(&rebound::Parser::default(), &raw, 3);
+            let cpu = timing::parse_time(&rebound::Parser::default(), &raw, 3);
             println!("parse time, best of 3 (thread CPU time): {cpu:?}");
         }
         return ExitCode::SUCCESS;

@@ -18,6 +18,8 @@
 #[allow(dead_code)]
 #[path = "../fuzz/mutate.rs"]
 mod mutate;
+#[path = "../fuzz/timing.rs"]
+mod timing;
 
 use std::io::{BufWriter, Write};
 use std::time::Duration;
@@ -33,8 +35,8 @@ fn curve() {
         let single = mutate::dsn(1, &"x".repeat(mb << 20));
         let many = mutate::dsn(1, &line.repeat((mb << 20) / line.len()));
         let (a, b) = (
-            mutate::parse_time(&p, &single, 7),
-            mutate::parse_time(&p, &many, 7),
+            timing::parse_time(&p, &single, 7),
+            timing::parse_time(&p, &many, 7),
         );
         let rate = |t: Duration| mb as f64 / t.as_secs_f64();
         println!(

@@ -335,29 +335,3 @@ fn mbox_with_damaged_from_lines() {
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].index, None);
 }
-
-/// Parse time is linear in the input size: 8 times the bytes may cost at
-/// most 24 times the time (linear is 8, quadratic 64), for one long line
-/// and for many short lines. The measured curve is in README.md.
-#[test]
-fn parse_time_grows_linearly() {
-    let single = |mb: usize| dsn(1, &"x".repeat(mb << 20));
-    let many = |mb: usize| {
-        let text =
-            "Delivery to a@example.org failed: 550 5.1.1 user unknown\n";
-        dsn(1, &text.repeat((mb << 20) / text.len()))
-    };
-    for (name, make) in [
-        ("single line", &single as &dyn Fn(usize) -> Vec<u8>),
-        ("many lines", &many),
-    ] {
-        let p = Parser::default();
-        let small = mutate::parse_time(&p, &make(1), 5);
-        let big = mutate::parse_time(&p, &make(8), 5);
-        let ratio = big.as_secs_f64() / small.as_secs_f64();
-        assert!(
-            ratio < 24.0,
-            "{name}: 1 MB in {small:?}, 8 MB in {big:?} (x{ratio:.1})"
-        );
-    }
-}
