@@ -67,7 +67,7 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 fn pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "–".to_string(), |r| format!("{:.2}%", r * 100.0))
+    crate::ledger::stats::percent(r, "–")
 }
 
 const CSS: &str = "*{box-sizing:border-box}body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#fff}\

@@ -104,6 +104,12 @@ impl Rates {
     }
 }
 
+/// A rate as a percentage with two decimals (`0.0125` → `1.25%`);
+/// `None` (nothing sent) is written as `none`.
+pub fn percent(rate: Option<f64>, none: &str) -> String {
+    rate.map_or_else(|| none.to_string(), |r| format!("{:.2}%", r * 100.0))
+}
+
 /// The rating of a hard-bounce rate.
 pub fn hard_rating(rate: f64) -> &'static str {
     if rate < HARD_EXCELLENT {

@@ -410,11 +410,6 @@ impl Parser {
         Ok(Parser { cfg, verp })
     }
 
-    /// The settings in use.
-    pub fn config(&self) -> &ParseConfig {
-        &self.cfg
-    }
-
     /// Parses one message. Ordinary mail gives a report with no records;
     /// an error means the bytes are not a message at all.
     pub fn parse(&self, raw: &[u8]) -> Result<Report, ParseError> {

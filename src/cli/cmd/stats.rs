@@ -35,7 +35,7 @@ pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn pct(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".to_string(), |r| format!("{:.2}%", r * 100.0))
+    rebound::ledger::stats::percent(r, "-")
 }
 
 fn rated(r: Option<f64>, rating: Option<&str>) -> String {
