@@ -135,6 +135,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
             text::lookup(diag)
                 .map(|(r, id)| (soften(r, code_class), id.to_string()))
                 .map(|d| refine_by_command(d, input.command, status))
+                .map(|d| confirm(d, input, status))
         })
         .or_else(|| {
             input.hint.map(|r| (soften(r, code_class), "detector".to_string()))
@@ -257,6 +258,60 @@ fn refine_by_command(
     (refined, format!("{rule}+{at}"))
 }
 
+/// A "user unknown" phrase is taken as proof that the address is gone only
+/// when something confirms that the receiver looked the recipient up:
+/// - an address status (X.1.x);
+/// - the refusal answered RCPT TO, or the reply names the recipient first
+///   the way RCPT replies do (`550 <a@b>... User unknown`, `<a@b>: ...`);
+/// - the format's own verdict (detector hint) or a directory lookup
+///   (`text:not_in_directory`).
+///
+/// Without that (no or a generic status, no command, a bare "User
+/// unknown", or a mailbox status X.2.x saying the mailbox exists) the
+/// phrase may come from a filter that refused the message after it was
+/// accepted: `filtered`, retried, and escalated by the soft-bounce policy
+/// if it keeps failing, so a dead address is still caught without
+/// dropping a live one on one ambiguous reply.
+fn confirm(
+    (r, rule): (Reason, String),
+    input: &Input<'_>,
+    status: Option<&str>,
+) -> (Reason, String) {
+    if r != Reason::UserUnknown || rule == "text:not_in_directory" {
+        return (r, rule);
+    }
+    let subject = status.and_then(|s| s.get(1..3));
+    let confirmed = subject == Some(".1")
+        || verb(input.command) == Some("RCPT")
+        || input.hint == Some(Reason::UserUnknown)
+        || (subject != Some(".2")
+            && echoes_recipient(input.diagnostic, input.recipient));
+    if confirmed {
+        (r, rule)
+    } else {
+        (Reason::Filtered, format!("{rule}+unconfirmed"))
+    }
+}
+
+/// Whether a reply starts (after its codes) with the recipient's address,
+/// as RCPT TO replies do: `550 5.1.1 <a@b>... User unknown`,
+/// `550 <a@b>: Recipient address rejected`, `550 a@b... No such user`.
+fn echoes_recipient(diag: Option<&str>, recipient: Option<&str>) -> bool {
+    let (Some(diag), Some(rcpt)) = (diag, recipient) else {
+        return false;
+    };
+    let lower = diag.to_ascii_lowercase();
+    let Some(at) = lower.find(&rcpt.to_ascii_lowercase()) else {
+        return false;
+    };
+    let before_ok = lower[..at].bytes().all(|b| {
+        b.is_ascii_digit()
+            || matches!(b, b' ' | b'.' | b'-' | b':' | b'#' | b'<')
+    });
+    let after = lower[at + rcpt.len()..].trim_start_matches('>');
+    before_ok && (after.starts_with("...") || after.starts_with([':', ',']))
+}
+
 fn command_rule(
     command: Option<&str>,
     class: Option<char>,
@@ -297,8 +352,8 @@ pub fn apply(row: &Row, rec: &mut Record, explain: bool) {
 }
 
 /// What a decision depends on: the classifier's input, with the recipient
-/// reduced to its domain.
-type MemoKey = (Option<EventType>, [Option<String>; 6], Option<Reason>);
+/// reduced to its domain and whether the reply names it first.
+type MemoKey = (Option<EventType>, [Option<String>; 6], Option<Reason>, bool);
 
 /// The decisions already made for one message: recipients that share
 /// codes, text, command, remote host and domain are classified once.
@@ -320,6 +375,7 @@ impl Memo {
                 domain.map(|(_, d)| d.to_ascii_lowercase()),
             ],
             input.hint,
+            echoes_recipient(input.diagnostic, input.recipient),
         )
     }
 }
@@ -350,10 +406,22 @@ pub fn apply_with(
             d
         }
     };
-    if rec.recipient.is_none() && input.kind == Some(EventType::Bounce) {
-        d.rule = format!("{}+no_recipient", d.rule);
-        d.reason = Reason::NoRecipient;
-        d.meaning = Reason::NoRecipient.meaning();
+    // Without an address there is nothing to suppress or retry: a bounce
+    // becomes class 30, a complaint or unsubscribe request is kept (it is
+    // counted) but its action is `ignore`.
+    if rec.recipient.is_none() {
+        match input.kind {
+            Some(EventType::Bounce) => {
+                d.rule = format!("{}+no_recipient", d.rule);
+                d.reason = Reason::NoRecipient;
+                d.meaning = Reason::NoRecipient.meaning();
+            }
+            _ if d.meaning.action == Action::Suppress => {
+                d.rule = format!("{}+no_recipient", d.rule);
+                d.meaning.action = Action::Ignore;
+            }
+            _ => {}
+        }
     }
     if explain {
         rec.explain = Some(d.explain(&input));
@@ -485,6 +553,68 @@ mod tests {
             "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown",
         );
         assert_eq!(d.reason, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn an_unconfirmed_user_unknown_is_retried() {
+        let with =
+            |status: Option<&str>, command: Option<&str>, diag: &str| {
+                decide(&Input {
+                    status,
+                    reply_code: Some("550"),
+                    diagnostic: Some(diag),
+                    recipient: Some("a@example.org"),
+                    command,
+                    ..Input::default()
+                })
+                .reason
+            };
+        use Reason::{Filtered, UserUnknown};
+        // Nothing confirms a bare phrase.
+        assert_eq!(with(None, None, "User unknown"), Filtered);
+        assert_eq!(
+            with(Some("5.0.0"), None, "550 unknown user <a@example.org>"),
+            Filtered
+        );
+        // An address status, the RCPT stage, the address echoed first as
+        // RCPT replies do, or a directory lookup confirm it.
+        assert_eq!(with(Some("5.1.1"), None, "User unknown"), UserUnknown);
+        assert_eq!(with(None, Some("RCPT TO"), "User unknown"), UserUnknown);
+        assert_eq!(
+            with(None, None, "550 <a@example.org>... User unknown"),
+            UserUnknown
+        );
+        assert_eq!(
+            with(None, None, "550 a@example.org: no such user"),
+            UserUnknown
+        );
+        assert_eq!(
+            with(None, None, "User a not listed in Domino Directory"),
+            UserUnknown
+        );
+        // A mailbox status (X.2.1: the mailbox exists but is disabled)
+        // outweighs the echo.
+        assert_eq!(
+            with(
+                Some("5.2.1"),
+                None,
+                "550 5.2.1 <a@example.org>... User Unknown"
+            ),
+            Filtered
+        );
+    }
+
+    #[test]
+    fn a_complaint_without_an_address_suppresses_nothing() {
+        let row = Row::default();
+        let mut rec =
+            Record { kind: Some(EventType::Complaint), ..Record::default() };
+        apply(&row, &mut rec, false);
+        assert_eq!(rec.action, Some(Action::Ignore));
+        assert_eq!(rec.reason.as_deref(), Some("complaint"));
+        rec.recipient = Some("a@example.org".into());
+        apply(&row, &mut rec, false);
+        assert_eq!(rec.action, Some(Action::Suppress));
     }
 
     #[test]
