@@ -408,6 +408,27 @@ fn dry_run_writes_nothing_and_shows_event_times() {
 }
 
 #[test]
+fn non_ascii_folder_names_go_to_the_server_in_modified_utf7() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    d.deliver("INBOX", (0..4).map(|i| dovecot::bounce(i, 0)));
+    d.deliver("INBOX", [dovecot::garbage(1)]);
+    let out = run(sweep(&d, &db).args([
+        "--processed-folder",
+        "Zurückgewiesen & erledigt",
+        "--quarantine-folder",
+        "Карантин",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(summary(&out), [5, 4, 4, 4, 0, 1]);
+    // Dovecot's Maildir keeps the names as they came on the wire.
+    assert_eq!(d.count("Zur&APw-ckgewiesen &- erledigt"), 4);
+    assert_eq!(d.count("&BBoEMARABDAEPQRCBDgEPQ-"), 1);
+    assert_eq!(d.count("INBOX"), 0);
+}
+
+#[test]
 fn huge_messages_are_read_up_to_the_cap() {
     let d = Dovecot::start();
     let tmp = tempfile::tempdir().unwrap();

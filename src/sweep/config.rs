@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use super::SweepError;
+use super::{SweepError, utf7};
 
 /// Messages larger than this are read only up to this size by default
 /// (headers and report parts come first in a bounce; the returned copy of
@@ -163,11 +163,12 @@ pub struct AccountSettings {
     pub user: String,
     /// Where the password or token comes from.
     pub secret: Secret,
-    /// Mailboxes to sweep.
+    /// Mailboxes to sweep, as sent to the server (modified UTF-7, see
+    /// [`utf7`]).
     pub mailboxes: Vec<String>,
-    /// Folder for recorded messages.
+    /// Folder for recorded messages (modified UTF-7).
     pub processed_folder: String,
-    /// Folder for quarantined messages.
+    /// Folder for quarantined messages (modified UTF-7).
     pub quarantine_folder: String,
     /// What to do with recorded messages.
     pub after: After,
@@ -271,6 +272,10 @@ impl AccountConfig {
                 )));
             }
         }
+        // The server gets the names in modified UTF-7.
+        let mailboxes = mailboxes.iter().map(|m| utf7::encode(m)).collect();
+        let processed_folder = utf7::encode(&processed_folder);
+        let quarantine_folder = utf7::encode(&quarantine_folder);
         let flag = self.flag.unwrap_or_else(|| "$Rebound".into());
         if flag.is_empty()
             || !flag

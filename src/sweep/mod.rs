@@ -34,6 +34,7 @@
 pub mod config;
 pub mod connect;
 pub mod lock;
+pub mod utf7;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
