@@ -6,6 +6,8 @@
 //! `UID FETCH BODY.PEEK[]` pass in batches of 500 over implicit TLS, and
 //! times a full `sweep` (fetch, parse, record in a fresh ledger, move) of
 //! the same mailbox; then moves everything back for the next round.
+//! Each timed pass also reports the CPU seconds it cost this process and
+//! the Dovecot processes (the machine's cores are shared by both).
 //!
 //! Run: `cargo bench --bench sweep` (env `REBOUND_BENCH_MESSAGES`,
 //! `REBOUND_BENCH_ROUNDS` to change the 10,000 messages and 3 rounds).
@@ -19,6 +21,61 @@ use std::time::{Duration, Instant};
 use rebound::sweep::config::{AccountSettings, After, Secret};
 use rebound::sweep::{Observer, Options, TlsMode, connect};
 use rebound::{ParseConfig, Parser};
+
+/// CPU seconds used so far by this process (`self`) or, for Dovecot's
+/// master, by its finished child processes (Linux `/proc`; 0 elsewhere).
+fn cpu_seconds(pid: &str, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_default();
+    // Fields after the ")" that ends the command name: utime is the 12th,
+    // then stime, cutime, cstime.
+    let fields: Vec<f64> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    let ticks: f64 = match (fields.len(), children) {
+        (4, false) => fields[0] + fields[1],
+        (4, true) => fields[2] + fields[3],
+        _ => 0.0,
+    };
+    ticks / 100.0 // USER_HZ
+}
+
+/// CPU seconds of this process and of Dovecot's finished sessions.
+struct Cpu {
+    master: String,
+    at: (f64, f64),
+}
+
+impl Cpu {
+    fn start(d: &dovecot::Dovecot) -> Cpu {
+        let master = std::fs::read_to_string(d.dir().join("dovecot.pid"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let mut c = Cpu { master, at: (0.0, 0.0) };
+        c.lap();
+        c
+    }
+
+    fn now(&self) -> (f64, f64) {
+        (cpu_seconds("self", false), cpu_seconds(&self.master, true))
+    }
+
+    /// CPU seconds since the last call, once Dovecot has reaped the
+    /// sessions that ended.
+    fn lap(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = self.now();
+        let (ours, server) = (now.0 - self.at.0, now.1 - self.at.1);
+        self.at = now;
+        format!("cpu {ours:.2} s here + {server:.2} s Dovecot")
+    }
+}
 
 struct Quiet;
 impl Observer for Quiet {}
@@ -111,7 +168,9 @@ fn main() {
     let mut ratios = Vec::new();
     for round in 1..=rounds {
         raw_fetch(&account); // warm-up, untimed
+        let mut cpu = Cpu::start(&d);
         let (fetched, bytes, raw) = raw_fetch(&account);
+        let raw_cpu = cpu.lap();
         assert_eq!(fetched, n, "raw fetch saw every message");
         let raw_rate = fetched as f64 / raw.as_secs_f64();
         let tmp = tempfile::tempdir().expect("temp dir");
@@ -126,11 +185,12 @@ fn main() {
         let s = rebound::sweep::sweep(&account, &opts, &parser, &mut Quiet)
             .expect("sweep");
         let swept = t.elapsed();
+        let sweep_cpu = cpu.lap();
         assert_eq!(s.messages, n, "the sweep saw every message");
         let sweep_rate = s.messages as f64 / swept.as_secs_f64();
         println!(
-            "round {round}: raw fetch {fetched} msgs {:.2} s = {raw_rate:.0} msg/s ({:.1} MB/s); \
-             sweep {:.2} s = {sweep_rate:.0} msg/s ({} reports, {} new events, {} quarantined); \
+            "round {round}: raw fetch {fetched} msgs {:.2} s = {raw_rate:.0} msg/s ({:.1} MB/s, {raw_cpu}); \
+             sweep {:.2} s = {sweep_rate:.0} msg/s ({sweep_cpu}; {} reports, {} new events, {} quarantined); \
              sweep/raw = {:.0}%",
             raw.as_secs_f64(),
             bytes as f64 / 1e6 / raw.as_secs_f64(),

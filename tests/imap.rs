@@ -572,3 +572,61 @@ fn a_ledger_failure_mid_sweep_exits_2_and_the_next_sweep_completes() {
     assert_eq!(d.count("Processed"), 400);
     assert_eq!(events(&db), (400, 400));
 }
+
+#[test]
+fn a_large_mixed_mailbox_moves_in_several_split_commands_and_loses_nothing() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    // 6000 messages, bounces and ordinary mail in random UID order (the
+    // server numbers Maildir files in directory order): more than one
+    // move (MOVE_MIN), and UID sets too fragmented for one command line.
+    let n = 3000;
+    d.deliver(
+        "INBOX",
+        (0..2 * n).map(|i| match i % 2 {
+            0 => dovecot::bounce(i / 2, 0),
+            _ => dovecot::not_a_bounce(i / 2),
+        }),
+    );
+    let out = run(&mut sweep(&d, &db));
+    assert_eq!(out.status.code(), Some(1), "new bounces exit 1");
+    assert_eq!(summary(&out), [2 * n, n, n, n, 0, n]);
+    assert_eq!(d.count("INBOX"), 0);
+    assert_eq!(d.count("Processed"), n);
+    assert_eq!(d.count("Quarantine"), n);
+    assert_eq!(events(&db), (n, n), "one event per bounce");
+    // The recorded UIDs form so many runs that one UID set of them would
+    // exceed the command-line limit: the move was split.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let mut uids: Vec<u32> = c
+        .prepare("SELECT source FROM events")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|s| s.unwrap().rsplit('/').next().unwrap().parse().unwrap())
+        .collect();
+    uids.sort_unstable();
+    // Its length: the digits of each run's ends, ":" inside a run of
+    // two or more, "," between runs.
+    let digits = |u: u32| u.to_string().len();
+    let runs: Vec<(u32, u32)> = uids
+        .chunk_by(|a, b| a + 1 == *b)
+        .map(|r| (r[0], r[r.len() - 1]))
+        .collect();
+    let set_len = runs.len() - 1
+        + runs
+            .iter()
+            .map(|&(a, b)| match a == b {
+                true => digits(a),
+                false => digits(a) + 1 + digits(b),
+            })
+            .sum::<usize>();
+    assert!(
+        set_len > rebound::sweep::MAX_SET_LEN,
+        "the recorded UIDs fit one command ({set_len}): the test does not split"
+    );
+    assert_eq!(checkpoint(&db, "INBOX").1 as usize, 2 * n);
+    let out = run(&mut sweep(&d, &db));
+    assert_eq!(summary(&out), [0, 0, 0, 0, 0, 0]);
+}

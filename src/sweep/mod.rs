@@ -12,22 +12,24 @@
 //! changed UIDVALIDITY makes the checkpoint void: the mailbox is rescanned
 //! and the idempotent keys keep the counts right.
 //!
-//! The steps run as a pipeline of three stages joined by bounded channels:
-//! a fetch thread on its own read-only IMAP session reads batch k+2 while
-//! a parse thread parses batch k+1 on all cores, while the calling thread
-//! commits batch k to the ledger and moves committed messages on a second
-//! session. Moves wait until [`MOVE_MIN`] committed messages are pending
-//! and the next batch is not ready yet (or [`MOVE_MAX`] are pending), so a
-//! large mailbox moves in a few commands with compact UID sets. An error
-//! in any stage closes its channels, the other stages stop, and the first
-//! error is returned.
+//! The steps run as a pipeline of four stages joined by channels: a fetch
+//! thread on its own read-only IMAP session reads batch k+2 while a parse
+//! thread parses batch k+1 on all cores, while the calling thread commits
+//! batch k to the ledger, while a move thread on a second session moves
+//! the messages of the batches committed before. The move thread never
+//! holds up the others: it waits for [`MOVE_MIN`] committed messages (or
+//! the last batch), and whatever was committed meanwhile goes into its
+//! next command as one compact UID set (`1:5000`, split only past
+//! [`MAX_SET_LEN`]), so a large mailbox moves in a few commands. An
+//! error in any stage closes its channels, the other stages stop, and the
+//! first error is returned; messages committed before it are still moved.
 //!
 //! Memory is bounded: UIDs are handled in chunks of [`SIZE_CHUNK`], whose
 //! sizes are fetched first and cut into batches of at most
 //! [`Options::batch_size`] messages and [`BATCH_BYTES`] bytes; at most three
-//! fetched batches exist at once. Messages over the size cap are read only
-//! up to the cap (headers and report parts come before the returned copy
-//! of the original).
+//! fetched batches exist at once, and the move queue holds only UIDs.
+//! Messages over the size cap are read only up to the cap (headers and
+//! report parts come before the returned copy of the original).
 //!
 //! Only one sweep per ledger and account runs at a time ([`lock`]).
 
@@ -37,7 +39,7 @@ pub mod lock;
 pub mod utf7;
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use crate::input::for_each_parallel;
 use crate::ledger::{
@@ -59,12 +61,15 @@ pub const DEFAULT_BATCH_SIZE: usize = 500;
 /// At most this many message bytes are fetched in one command.
 pub const BATCH_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Committed messages are moved once this many are pending and the next
-/// batch is not ready yet.
-pub const MOVE_MIN: usize = 1000;
+/// The move stage waits until this many committed messages are pending
+/// (or the last batch is committed): every move makes the server resync
+/// the mailbox in the fetch session, so few large moves cost it less.
+pub const MOVE_MIN: usize = 5000;
 
-/// Committed messages are moved at the latest when this many are pending.
-pub const MOVE_MAX: usize = 10_000;
+/// A UID set in one command is at most this long (RFC 7162 §4 asks
+/// clients to keep command lines under 8192 octets); longer sets are
+/// split over several commands.
+pub const MAX_SET_LEN: usize = 8000;
 
 /// Batches that may wait between two pipeline stages.
 const QUEUE: usize = 1;
@@ -287,18 +292,24 @@ pub fn sweep(
         true => None,
     };
     let credential = account.secret.read()?;
-    let mut session = connect::open(account, &credential)?;
+    // Fetches run on a second session, so that moves on the first one
+    // overlap with them; a dry run moves nothing and needs only one. Both
+    // log in at the same time.
+    let (session, reader) = std::thread::scope(|scope| {
+        let reader = (!opts.dry_run)
+            .then(|| scope.spawn(|| connect::open(account, &credential)));
+        let session = connect::open(account, &credential);
+        let reader = reader.map(|r| {
+            r.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        });
+        (session, reader)
+    });
+    let (mut session, reader) = (session?, reader.transpose()?);
     let caps =
         session.capabilities().map_err(imap_err("asking for capabilities"))?;
     let (has_move, has_uidplus) =
         (caps.has_str("MOVE"), caps.has_str("UIDPLUS"));
     drop(caps);
-    // Fetches run on a second session, so that moves on the first one
-    // overlap with them; a dry run moves nothing and needs only one.
-    let reader = match opts.dry_run {
-        false => Some(connect::open(account, &credential)?),
-        true => None,
-    };
     let mut s = Sweeper {
         account,
         opts,
@@ -338,24 +349,35 @@ fn quote(s: &str) -> String {
 
 /// A sorted UID list as a compact IMAP sequence set (`1:5,7,9:12`).
 fn uid_set(uids: &[u32]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let mut j = i;
-        while j + 1 < uids.len() && uids[j + 1] == uids[j] + 1 {
-            j += 1;
+    uid_sets(uids, usize::MAX).next().unwrap_or_default()
+}
+
+/// A sorted UID list as compact IMAP sequence sets of at most `max_len`
+/// characters each (a single range is never split, and is at most 21).
+fn uid_sets(uids: &[u32], max_len: usize) -> impl Iterator<Item = String> {
+    let mut rest = uids;
+    std::iter::from_fn(move || {
+        let mut out = String::new();
+        while let Some(&first) = rest.first() {
+            let run = rest
+                .windows(2)
+                .position(|w| w[1] != w[0].wrapping_add(1))
+                .map_or(rest.len(), |i| i + 1);
+            let range = match run {
+                1 => first.to_string(),
+                _ => format!("{first}:{}", rest[run - 1]),
+            };
+            if !out.is_empty() && out.len() + 1 + range.len() > max_len {
+                break;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&range);
+            rest = &rest[run..];
         }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        out.push_str(&uids[i].to_string());
-        if j > i {
-            out.push(':');
-            out.push_str(&uids[j].to_string());
-        }
-        i = j + 1;
-    }
-    out
+        (!out.is_empty()).then_some(out)
+    })
 }
 
 /// The SEARCH criterion for messages lacking `flag`.
@@ -621,23 +643,14 @@ impl Sweeper<'_> {
                     mailbox,
                     has_move: *has_move,
                     has_uidplus: *has_uidplus,
-                    done: Vec::new(),
-                    quarantined: Vec::new(),
                 };
                 (r, Some(mover))
             }
             None => (session, None),
         };
-        let mut recorder = Recorder {
-            account,
-            mailbox,
-            uidvalidity,
-            last,
-            observer: &mut **observer,
-            ledger: ledger.as_mut().filter(|_| !opts.dry_run),
-            mover,
-        };
         let (cap, batch_size) = (account.max_message_size, opts.batch_size);
+        let observer = &mut **observer;
+        let ledger = ledger.as_mut().filter(|_| !opts.dry_run);
         std::thread::scope(|scope| {
             let (fetched_tx, fetched_rx) = sync_channel(QUEUE);
             let (parsed_tx, parsed_rx) = sync_channel(QUEUE);
@@ -649,10 +662,30 @@ impl Sweeper<'_> {
             });
             let parser = &**parser;
             scope.spawn(move || parse_stage(parser, fetched_rx, parsed_tx));
-            // Returning drops the receiver, which stops the other stages.
+            // UIDs only: this queue needs no bound beyond the mailbox's.
+            let (moves_tx, moves_rx) = channel();
+            let moving =
+                mover.map(|m| scope.spawn(|| move_stage(m, moves_rx)));
+            let mut recorder = Recorder {
+                account,
+                mailbox,
+                uidvalidity,
+                last,
+                observer,
+                ledger,
+                moves: moving.is_some().then_some(moves_tx),
+            };
+            // Returning drops the receiver, which stops the fetch and
+            // parse stages, and the sender, which lets the move stage
+            // finish what was committed.
             let recorded = recorder.run(parsed_rx);
-            let fetched =
-                fetch.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            drop(recorder);
+            let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            };
+            let moved = moving.map_or(Ok(()), join);
+            let fetched = join(fetch);
+            moved?;
             let summary = recorded?;
             fetched?;
             Ok(summary)
@@ -660,9 +693,51 @@ impl Sweeper<'_> {
     }
 }
 
-/// The last stage, on the calling thread: reports progress, commits each
-/// batch with the checkpoint, then queues its messages for the [`Mover`].
-struct Recorder<'a, 's> {
+/// The committed messages of one batch, for the move stage.
+#[derive(Default)]
+struct Committed {
+    /// Recorded messages (UID order).
+    done: Vec<u32>,
+    /// Messages for the quarantine folder (UID order).
+    quarantined: Vec<u32>,
+}
+
+impl Committed {
+    fn len(&self) -> usize {
+        self.done.len() + self.quarantined.len()
+    }
+
+    fn extend(&mut self, more: Committed) {
+        self.done.extend(more.done);
+        self.quarantined.extend(more.quarantined);
+    }
+}
+
+/// Move stage: disposes of committed messages, each time of all that
+/// were committed since its last command but at least [`MOVE_MIN`] (or
+/// the rest, when the recorder has gone), until the recorder has gone.
+fn move_stage(
+    mut mover: Mover<'_>,
+    input: Receiver<Committed>,
+) -> Result<(), SweepError> {
+    while let Ok(mut pending) = input.recv() {
+        while pending.len() < MOVE_MIN {
+            match input.recv() {
+                Ok(more) => pending.extend(more),
+                Err(_) => break,
+            }
+        }
+        for more in input.try_iter() {
+            pending.extend(more);
+        }
+        mover.flush(&pending)?;
+    }
+    Ok(())
+}
+
+/// The third stage, on the calling thread: reports progress, commits each
+/// batch with the checkpoint, then hands its messages to the move stage.
+struct Recorder<'a> {
     account: &'a AccountSettings,
     mailbox: &'a str,
     uidvalidity: u32,
@@ -672,44 +747,35 @@ struct Recorder<'a, 's> {
     /// None in a dry run.
     ledger: Option<&'a mut Ledger>,
     /// None in a dry run.
-    mover: Option<Mover<'s>>,
+    moves: Option<Sender<Committed>>,
 }
 
-impl Recorder<'_, '_> {
-    /// Records every batch the parse stage sends, moving committed
-    /// messages when the pipeline waits anyway (or many are pending) and
-    /// the rest at the end.
+impl Recorder<'_> {
+    /// Records every batch the parse stage sends; stops early when the
+    /// move stage has failed (it holds the error).
     fn run(
         &mut self,
         input: Receiver<ParsedBatch>,
     ) -> Result<Summary, SweepError> {
         let mut summary = Summary::default();
-        let mut next = input.recv().ok();
-        while let Some(batch) = next.take() {
-            summary += self.record(batch)?;
-            next = match input.try_recv() {
-                Ok(b) => Some(b),
-                Err(TryRecvError::Empty) => {
-                    self.flush(MOVE_MIN)?;
-                    input.recv().ok()
-                }
-                Err(TryRecvError::Disconnected) => None,
+        for batch in input {
+            let (s, committed) = self.record(batch)?;
+            summary += s;
+            let sent = match (&self.moves, committed) {
+                (Some(moves), Some(c)) => moves.send(c).is_ok(),
+                _ => true,
             };
-            self.flush(MOVE_MAX)?;
+            if !sent {
+                break;
+            }
         }
-        self.flush(1)?;
         Ok(summary)
     }
 
-    /// Moves the pending messages when at least `min` are pending.
-    fn flush(&mut self, min: usize) -> Result<(), SweepError> {
-        match &mut self.mover {
-            Some(m) if m.done.len() + m.quarantined.len() >= min => m.flush(),
-            _ => Ok(()),
-        }
-    }
-
-    fn record(&mut self, batch: ParsedBatch) -> Result<Summary, SweepError> {
+    fn record(
+        &mut self,
+        batch: ParsedBatch,
+    ) -> Result<(Summary, Option<Committed>), SweepError> {
         let account = &self.account.name;
         let mailbox = self.mailbox;
         let mut summary =
@@ -748,9 +814,8 @@ impl Recorder<'_, '_> {
             quarantined.push(p.uid);
         }
         summary.quarantined = quarantined.len();
-        let (Some(ledger), Some(mover)) = (&mut self.ledger, &mut self.mover)
-        else {
-            return Ok(summary); // a dry run
+        let Some(ledger) = &mut self.ledger else {
+            return Ok((summary, None)); // a dry run
         };
         self.last = self.last.max(batch.last_uid);
         let items: Vec<IngestItem<'_>> = recorded
@@ -769,9 +834,8 @@ impl Recorder<'_, '_> {
         summary.new_events = ingested.new_events;
         summary.duplicates = ingested.duplicates;
         crash_hook();
-        mover.done.extend(recorded.iter().map(|r| r.0));
-        mover.quarantined.extend(quarantined);
-        Ok(summary)
+        let done = recorded.iter().map(|r| r.0).collect();
+        Ok((summary, Some(Committed { done, quarantined })))
     }
 }
 
@@ -782,78 +846,66 @@ struct Mover<'s> {
     mailbox: &'s str,
     has_move: bool,
     has_uidplus: bool,
-    /// Committed, recorded messages (UID order).
-    done: Vec<u32>,
-    /// Committed messages for the quarantine folder (UID order).
-    quarantined: Vec<u32>,
 }
 
 impl Mover<'_> {
-    /// Disposes of every pending message.
-    fn flush(&mut self) -> Result<(), SweepError> {
-        let done = std::mem::take(&mut self.done);
-        self.dispose(&done)?;
-        let quarantined = std::mem::take(&mut self.quarantined);
-        if !quarantined.is_empty() {
-            let account = self.account;
-            self.move_to(&quarantined, &account.quarantine_folder)?;
+    /// Disposes of committed messages: recorded ones as configured, the
+    /// others into quarantine; in commands of at most [`MAX_SET_LEN`]
+    /// long UID sets.
+    fn flush(&mut self, c: &Committed) -> Result<(), SweepError> {
+        let account = self.account;
+        for set in uid_sets(&c.done, MAX_SET_LEN) {
+            self.dispose(&set)?;
+        }
+        for set in uid_sets(&c.quarantined, MAX_SET_LEN) {
+            self.move_to(&set, &account.quarantine_folder)?;
         }
         drain(self.session);
         Ok(())
     }
 
     /// Moves, flags or deletes recorded messages.
-    fn dispose(&mut self, uids: &[u32]) -> Result<(), SweepError> {
-        if uids.is_empty() {
-            return Ok(());
-        }
+    fn dispose(&mut self, set: &str) -> Result<(), SweepError> {
         let account = self.account;
         match account.after {
-            After::Move => self.move_to(uids, &account.processed_folder),
-            After::Flag => self.store(uids, &account.flag).map_err(imap_err(
+            After::Move => self.move_to(set, &account.processed_folder),
+            After::Flag => self.store(set, &account.flag).map_err(imap_err(
                 format!("flagging messages in {}", self.mailbox),
             )),
-            After::Delete => self.expunge(uids),
+            After::Delete => self.expunge(set),
         }
     }
 
     /// Adds a flag. Not `Session::uid_store`: imap 2.4 fails to parse the
     /// untagged FLAGS / PERMANENTFLAGS a server sends when a keyword is
     /// first used; only the tagged status matters here.
-    fn store(&mut self, uids: &[u32], flag: &str) -> imap::error::Result<()> {
+    fn store(&mut self, set: &str, flag: &str) -> imap::error::Result<()> {
         self.session.run_command_and_check_ok(format!(
-            "UID STORE {} +FLAGS.SILENT ({flag})",
-            uid_set(uids)
+            "UID STORE {set} +FLAGS.SILENT ({flag})"
         ))
     }
 
     /// UID MOVE (RFC 6851), or COPY + \Deleted + expunge without it.
-    fn move_to(
-        &mut self,
-        uids: &[u32],
-        folder: &str,
-    ) -> Result<(), SweepError> {
-        let set = uid_set(uids);
+    fn move_to(&mut self, set: &str, folder: &str) -> Result<(), SweepError> {
         let context =
             format!("moving messages from {} to {folder}", self.mailbox);
         if self.has_move {
             return self
                 .session
-                .uid_mv(&set, folder)
+                .uid_mv(set, folder)
                 .map_err(imap_err(context));
         }
-        self.session.uid_copy(&set, folder).map_err(imap_err(context))?;
-        self.expunge(uids)
+        self.session.uid_copy(set, folder).map_err(imap_err(context))?;
+        self.expunge(set)
     }
 
     /// Marks messages \Deleted and expunges them: only them with UIDPLUS
     /// (UID EXPUNGE, RFC 4315), else with a plain EXPUNGE.
-    fn expunge(&mut self, uids: &[u32]) -> Result<(), SweepError> {
-        let set = uid_set(uids);
+    fn expunge(&mut self, set: &str) -> Result<(), SweepError> {
         let context = format!("deleting messages in {}", self.mailbox);
-        self.store(uids, "\\Deleted").map_err(imap_err(context.clone()))?;
+        self.store(set, "\\Deleted").map_err(imap_err(context.clone()))?;
         if self.has_uidplus {
-            self.session.uid_expunge(&set).map(drop)
+            self.session.uid_expunge(set).map(drop)
         } else {
             self.session.expunge().map(drop)
         }
@@ -880,6 +932,34 @@ mod tests {
         assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
         assert_eq!(uid_set(&[4]), "4");
         assert_eq!(uid_set(&[]), "");
+        let all: Vec<u32> = (1..=10_000).collect();
+        assert_eq!(uid_set(&all), "1:10000");
+        assert_eq!(
+            uid_set(&[u32::MAX - 1, u32::MAX]),
+            "4294967294:4294967295"
+        );
+    }
+
+    #[test]
+    fn long_uid_sets_are_split_without_losing_a_uid() {
+        assert_eq!(
+            uid_sets(&[1, 2, 3, 5, 7, 8, 10], 8).collect::<Vec<_>>(),
+            ["1:3,5", "7:8,10"]
+        );
+        // A range longer than the limit still goes out whole.
+        assert_eq!(uid_sets(&[100, 101], 3).collect::<Vec<_>>(), ["100:101"]);
+        assert_eq!(uid_sets(&[], 8).count(), 0);
+        // Every other UID: 30,000 single UIDs of 5 or 6 digits.
+        let odd: Vec<u32> = (0..30_000).map(|i| 10_001 + 2 * i).collect();
+        let sets: Vec<String> = uid_sets(&odd, MAX_SET_LEN).collect();
+        assert!(sets.len() > 1, "{} sets", sets.len());
+        assert!(sets.iter().all(|s| s.len() <= MAX_SET_LEN));
+        let back: Vec<u32> = sets
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(|u| u.parse().unwrap())
+            .collect();
+        assert_eq!(back, odd);
     }
 
     #[test]
