@@ -101,16 +101,26 @@ impl Ledger {
     pub fn status(&self, address: &str) -> Result<AddressReport, LedgerError> {
         let address = normalise_address(address);
         let run = || -> rusqlite::Result<AddressReport> {
-            let state = load(self.conn(), &address)?;
+            let Some((id, state)) = load(self.conn(), &address)? else {
+                return Ok(AddressReport {
+                    address: address.clone(),
+                    state: None,
+                    history: Vec::new(),
+                });
+            };
             let history = self
                 .conn()
                 .prepare(&format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE address = ?1
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE address_id = ?1
                      ORDER BY event_time, id"
                 ))?
-                .query_map([&address], EventRow::from_row)?
+                .query_map([id], EventRow::from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(AddressReport { address: address.clone(), state, history })
+            Ok(AddressReport {
+                address: address.clone(),
+                state: Some(state),
+                history,
+            })
         };
         run().map_err(|e| self.error(e))
     }
@@ -123,6 +133,7 @@ impl Ledger {
         address: &str,
     ) -> Result<Option<AddressState>, LedgerError> {
         load(self.conn(), &normalise_address(address))
+            .map(|found| found.map(|(_, s)| s))
             .map_err(|e| self.error(e))
     }
 
@@ -162,7 +173,7 @@ impl Ledger {
             .map_or(0, |d| d.as_nanos());
         self.write(|tx| {
             let suppressed = load(tx, &address)?
-                .is_some_and(|s| s.state == State::Suppressed);
+                .is_some_and(|(_, s)| s.state == State::Suppressed);
             if suppressed == (kind == Kind::Suppress) {
                 return Ok(false);
             }
@@ -173,11 +184,18 @@ impl Ledger {
                 &nanos.to_string(),
                 note,
             ]);
+            let mut batch = Batch::new(tx, policy);
             tx.execute(
-                "INSERT INTO events (event_key, address, kind, event_time,
+                "INSERT INTO events (event_key, address_id, kind, event_time,
                    recorded_at, source, note)
                  VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5)",
-                params![&key[..], address, kind.as_str(), now, note],
+                params![
+                    &key[..],
+                    batch.address_id(&address)?,
+                    kind.as_str(),
+                    now,
+                    note
+                ],
             )?;
             let fact = Fact {
                 id: tx.last_insert_rowid(),
@@ -185,7 +203,6 @@ impl Ledger {
                 action: None,
                 time: now,
             };
-            let mut batch = Batch::new(tx, policy);
             batch.touch(&address, fact)?;
             batch.finish()?;
             Ok(true)

@@ -4,8 +4,10 @@
 //!
 //! Idempotency: each record's key is 128 bits of SHA-256 over the report's
 //! Message-ID (else the SHA-256 of its bytes), the recipient and the event
-//! type; the `events.event_key` unique index turns a second sighting into a
-//! counted duplicate that changes nothing.
+//! type. The `events_by_key` index holds the key's first 64 bits; a record
+//! whose full key is found among the rows of its prefix is a counted
+//! duplicate that changes nothing (a prefix shared by two different keys
+//! only costs a row read).
 //!
 //! Order: an event later than everything an address has seen is applied
 //! on top of its stored state; an earlier one (a report that arrived late)
@@ -13,6 +15,7 @@
 //! order at the end of the batch.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
@@ -141,9 +144,12 @@ impl Ledger {
 
 /// A cached address state within a batch.
 struct Cached {
+    /// Its row id in `addresses`.
+    id: i64,
     state: AddressState,
-    /// The state as stored before the batch (`None`: a new address).
-    stored: Option<AddressState>,
+    /// The state as stored before the batch (a new address's row is
+    /// created with the default state).
+    stored: AddressState,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -160,6 +166,21 @@ struct SendRef {
     recipient: String,
     campaign_id: Option<String>,
     sent_at: i64,
+}
+
+/// True when an event with this key is recorded: the index holds the
+/// key's first 8 bytes, and every row it finds is checked on all 16.
+fn known(tx: &Transaction<'_>, key: &[u8; 16]) -> rusqlite::Result<bool> {
+    let mut st = tx.prepare_cached(
+        "SELECT event_key FROM events WHERE substr(event_key, 1, 8) = ?1",
+    )?;
+    let mut rows = st.query([&key[..8]])?;
+    while let Some(r) = rows.next()? {
+        if r.get_ref(0)?.as_blob()? == key {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl<'t, 'c> Batch<'t, 'c> {
@@ -194,6 +215,9 @@ impl<'t, 'c> Batch<'t, 'c> {
         source: &str,
         now: i64,
     ) -> rusqlite::Result<Option<i64>> {
+        if known(self.tx, key)? {
+            return Ok(None);
+        }
         let send = match rec.original_message_id.as_deref() {
             Some(m) => self.send(normalise_message_id(m))?,
             None => None,
@@ -204,27 +228,30 @@ impl<'t, 'c> Batch<'t, 'c> {
             .map(normalise_address)
             .filter(|a| !a.is_empty())
             .or_else(|| send.as_ref().map(|s| s.recipient.clone()));
+        let address_id = match &address {
+            Some(a) => Some(self.address_id(a)?),
+            None => None,
+        };
         let time = rec
             .event_time
             .as_deref()
             .and_then(time::parse_rfc3339)
             .unwrap_or(now);
         let kind = rec.kind.unwrap_or(EventType::Bounce);
-        let n = self
-            .tx
+        self.tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO events (
-                   event_key, address, kind, category, class, reason, action,
-                   status, reply_code, diagnostic, remote_mta, provider,
-                   campaign_id, feedback_type, detector, rule, message_id,
-                   original_message_id, sent_at, event_time, recorded_at,
-                   source)
+                "INSERT INTO events (
+                   event_key, address_id, kind, category, class, reason,
+                   action, status, reply_code, diagnostic, remote_mta,
+                   provider, campaign_id, feedback_type, detector, rule,
+                   message_id, original_message_id, sent_at, event_time,
+                   recorded_at, source)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?
             .execute(params![
                 &key[..],
-                address,
+                address_id,
                 kind.as_str(),
                 rec.category.map(Category::as_str),
                 rec.class,
@@ -248,9 +275,6 @@ impl<'t, 'c> Batch<'t, 'c> {
                 now,
                 source,
             ])?;
-        if n == 0 {
-            return Ok(None);
-        }
         let id = self.tx.last_insert_rowid();
         if let Some(address) = address {
             let fact = Fact {
@@ -264,48 +288,81 @@ impl<'t, 'c> Batch<'t, 'c> {
         Ok(Some(id))
     }
 
+    /// The cached state of an address, loaded (or, for an address the
+    /// ledger has never seen, its row created) on first use.
+    fn cached(&mut self, address: &str) -> rusqlite::Result<&mut Cached> {
+        let tx = self.tx;
+        Ok(match self.cache.entry(address.to_string()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let (id, stored) = match load(tx, address)? {
+                    Some(found) => found,
+                    None => (create(tx, address)?, AddressState::default()),
+                };
+                let state = stored.clone();
+                e.insert(Cached { id, state, stored, stale: false })
+            }
+        })
+    }
+
+    /// The row id of an address (its row created if it is new), for the
+    /// events that name it.
+    pub(crate) fn address_id(
+        &mut self,
+        address: &str,
+    ) -> rusqlite::Result<i64> {
+        Ok(self.cached(address)?.id)
+    }
+
     /// Brings an address's state up to date with a new event.
     pub(crate) fn touch(
         &mut self,
         address: &str,
         fact: Fact,
     ) -> rusqlite::Result<()> {
-        if !self.cache.contains_key(address) {
-            let stored = load(self.tx, address)?;
-            let state = stored.clone().unwrap_or_default();
-            self.cache.insert(
-                address.to_string(),
-                Cached { state, stored, stale: false },
-            );
-        }
-        let Some(c) = self.cache.get_mut(address) else {
-            return Ok(());
-        };
+        let policy = self.policy;
+        let c = self.cached(address)?;
         if c.stale {
             return Ok(());
         }
         if c.state.in_order(fact.time) {
-            c.state.apply(&fact, &self.policy);
+            c.state.apply(&fact, &policy);
         } else {
             c.stale = true;
         }
         Ok(())
     }
 
-    /// Writes every touched address (recomputing the stale ones), in key
+    /// Writes every touched address (recomputing the stale ones), in row
     /// order so that neighbouring rows share B-tree pages.
     pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        let mut touched: Vec<_> = self.cache.iter().collect();
-        touched.sort_unstable_by_key(|(a, _)| a.as_str());
-        for (address, c) in touched {
+        let mut touched: Vec<&Cached> = self.cache.values().collect();
+        touched.sort_unstable_by_key(|c| c.id);
+        for c in touched {
             if c.stale {
-                recompute(self.tx, address, &self.policy)?;
+                recompute(self.tx, c.id, &c.stored, &self.policy)?;
             } else {
-                save(self.tx, address, &c.state, c.stored.as_ref())?;
+                save(self.tx, c.id, &c.state, &c.stored)?;
             }
         }
         Ok(())
     }
+}
+
+/// Creates the row of an address the ledger has never seen (default
+/// state; the batch writes the real one) and returns its id.
+fn create(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO addresses (address, domain, state, first_event,
+           last_event)
+         VALUES (?1, ?2, ?3, 0, 0)",
+    )?
+    .execute(params![
+        address,
+        domain_of(address),
+        State::Active.as_str()
+    ])?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// The columns [`fact_of`] reads, in order.
@@ -331,13 +388,13 @@ pub(crate) fn fact_of(
 /// An address's history as the state machine sees it, in event order.
 pub(crate) fn history(
     tx: &rusqlite::Connection,
-    address: &str,
+    address_id: i64,
 ) -> rusqlite::Result<Vec<Fact>> {
     let mut st = tx.prepare_cached(&format!(
         "SELECT {FACT_COLUMNS} FROM events
-         WHERE address = ?1 ORDER BY event_time, id"
+         WHERE address_id = ?1 ORDER BY event_time, id"
     ))?;
-    let rows = st.query_map([address], fact_of)?;
+    let rows = st.query_map([address_id], fact_of)?;
     let mut out = Vec::new();
     for f in rows {
         out.extend(f?);
@@ -352,55 +409,67 @@ pub(crate) fn action_from_name(s: &str) -> Option<Action> {
         .find(|a| a.as_str() == s)
 }
 
-/// Recomputes an address's state from its whole history and stores it.
+/// Recomputes an address's state from its whole history and stores it;
+/// `stored` is what the ledger holds now.
 pub(crate) fn recompute(
     tx: &rusqlite::Connection,
-    address: &str,
+    address_id: i64,
+    stored: &AddressState,
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
-    let state = AddressState::fold(&history(tx, address)?, policy);
-    save(tx, address, &state, load(tx, address)?.as_ref())?;
+    let state = AddressState::fold(&history(tx, address_id)?, policy);
+    save(tx, address_id, &state, stored)?;
     Ok(state)
 }
 
-/// The stored state of an address.
+/// The columns [`state_of`] reads, in order.
+pub(crate) const STATE_COLUMNS: &str = "id, state, suppression_reason, \
+     suppressed_at, suppressed_by, soft_streak, streak_start, hard_count, \
+     soft_count, alert_count, delay_count, complaint_count, \
+     unsubscribe_count, auto_reply_count, delivered_count, first_event, \
+     last_event";
+
+/// Reads an `addresses` row selected with [`STATE_COLUMNS`]: its id and
+/// state.
+pub(crate) fn state_of(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, AddressState)> {
+    let state: String = r.get(1)?;
+    let reason: Option<String> = r.get(2)?;
+    let s = AddressState {
+        state: State::from_name(&state).unwrap_or_default(),
+        reason: reason
+            .as_deref()
+            .and_then(super::state::SuppressionReason::from_name),
+        suppressed_at: r.get(3)?,
+        suppressed_by: r.get(4)?,
+        soft_streak: r.get(5)?,
+        streak_start: r.get(6)?,
+        counts: Counts {
+            hard: r.get(7)?,
+            soft: r.get(8)?,
+            alert: r.get(9)?,
+            delay: r.get(10)?,
+            complaint: r.get(11)?,
+            unsubscribe: r.get(12)?,
+            auto_reply: r.get(13)?,
+            delivered: r.get(14)?,
+        },
+        first_event: r.get(15)?,
+        last_event: r.get(16)?,
+    };
+    Ok((r.get(0)?, s))
+}
+
+/// The row id and stored state of an address.
 pub(crate) fn load(
     tx: &rusqlite::Connection,
     address: &str,
-) -> rusqlite::Result<Option<AddressState>> {
-    tx.prepare_cached(
-        "SELECT state, suppression_reason, suppressed_at, suppressed_by,
-           soft_streak, streak_start, hard_count, soft_count, alert_count,
-           delay_count, complaint_count, unsubscribe_count,
-           auto_reply_count, delivered_count, first_event, last_event
-         FROM addresses WHERE address = ?1",
-    )?
-    .query_row([address], |r| {
-        let state: String = r.get(0)?;
-        let reason: Option<String> = r.get(1)?;
-        Ok(AddressState {
-            state: State::from_name(&state).unwrap_or_default(),
-            reason: reason
-                .as_deref()
-                .and_then(super::state::SuppressionReason::from_name),
-            suppressed_at: r.get(2)?,
-            suppressed_by: r.get(3)?,
-            soft_streak: r.get(4)?,
-            streak_start: r.get(5)?,
-            counts: Counts {
-                hard: r.get(6)?,
-                soft: r.get(7)?,
-                alert: r.get(8)?,
-                delay: r.get(9)?,
-                complaint: r.get(10)?,
-                unsubscribe: r.get(11)?,
-                auto_reply: r.get(12)?,
-                delivered: r.get(13)?,
-            },
-            first_event: r.get(14)?,
-            last_event: r.get(15)?,
-        })
-    })
+) -> rusqlite::Result<Option<(i64, AddressState)>> {
+    tx.prepare_cached(&format!(
+        "SELECT {STATE_COLUMNS} FROM addresses WHERE address = ?1"
+    ))?
+    .query_row([address], state_of)
     .optional()
 }
 
@@ -412,68 +481,22 @@ pub(crate) fn load(
 /// B-tree page per address instead of two.
 fn save(
     tx: &rusqlite::Connection,
-    address: &str,
+    id: i64,
     s: &AddressState,
-    stored: Option<&AddressState>,
+    stored: &AddressState,
 ) -> rusqlite::Result<()> {
     let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
-        tx.prepare_cached("DELETE FROM addresses WHERE address = ?1")?
-            .execute([address])?;
+        tx.prepare_cached("DELETE FROM addresses WHERE id = ?1")?
+            .execute([id])?;
         return Ok(());
     };
-    let c = &s.counts;
-    match stored {
-        Some(old) if old == s => return Ok(()),
-        Some(old)
-            if old.state == s.state
-                && old.suppressed_at == s.suppressed_at =>
-        {
-            tx.prepare_cached(
-                "UPDATE addresses SET suppression_reason = ?2,
-                   suppressed_by = ?3, soft_streak = ?4, streak_start = ?5,
-                   hard_count = ?6, soft_count = ?7, alert_count = ?8,
-                   delay_count = ?9, complaint_count = ?10,
-                   unsubscribe_count = ?11, auto_reply_count = ?12,
-                   delivered_count = ?13, first_event = ?14,
-                   last_event = ?15
-                 WHERE address = ?1",
-            )?
-            .execute(params![
-                address,
-                s.reason.map(|r| r.as_str()),
-                s.suppressed_by,
-                s.soft_streak,
-                s.streak_start,
-                c.hard,
-                c.soft,
-                c.alert,
-                c.delay,
-                c.complaint,
-                c.unsubscribe,
-                c.auto_reply,
-                c.delivered,
-                first,
-                last,
-            ])?;
-            return Ok(());
-        }
-        _ => {}
+    if stored == s {
+        return Ok(());
     }
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO addresses (
-           address, domain, state, suppression_reason, suppressed_at,
-           suppressed_by, soft_streak, streak_start, hard_count, soft_count,
-           alert_count, delay_count, complaint_count, unsubscribe_count,
-           auto_reply_count, delivered_count, first_event, last_event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-           ?14, ?15, ?16, ?17, ?18)",
-    )?
-    .execute(params![
-        address,
-        domain_of(address),
-        s.state.as_str(),
+    let c = &s.counts;
+    let counts = params![
+        id,
         s.reason.map(|r| r.as_str()),
-        s.suppressed_at,
         s.suppressed_by,
         s.soft_streak,
         s.streak_start,
@@ -487,6 +510,29 @@ fn save(
         c.delivered,
         first,
         last,
-    ])?;
+    ];
+    let counters = "suppression_reason = ?2, suppressed_by = ?3,
+           soft_streak = ?4, streak_start = ?5, hard_count = ?6,
+           soft_count = ?7, alert_count = ?8, delay_count = ?9,
+           complaint_count = ?10, unsubscribe_count = ?11,
+           auto_reply_count = ?12, delivered_count = ?13, first_event = ?14,
+           last_event = ?15";
+    if stored.state == s.state && stored.suppressed_at == s.suppressed_at {
+        tx.prepare_cached(&format!(
+            "UPDATE addresses SET {counters} WHERE id = ?1"
+        ))?
+        .execute(counts)?;
+    } else {
+        let state = s.state.as_str();
+        let mut all = counts.to_vec();
+        all.push(&state);
+        all.push(&s.suppressed_at);
+        tx.prepare_cached(&format!(
+            "UPDATE addresses SET {counters}, state = ?16,
+               suppressed_at = ?17
+             WHERE id = ?1"
+        ))?
+        .execute(all.as_slice())?;
+    }
     Ok(())
 }

@@ -93,7 +93,7 @@ impl Ledger {
             {
                 let mut st = tx.prepare(&format!(
                     "SELECT {FACT_COLUMNS}, original_message_id, sent_at,
-                       address IS NULL
+                       address_id IS NULL
                      FROM events WHERE original_message_id IS NOT NULL"
                 ))?;
                 let mut rows = st.query([])?;
@@ -114,18 +114,23 @@ impl Ledger {
             let mut batch = Batch::new(tx, policy);
             for (fact, send, recipient, orphan) in ties {
                 let Some(fact) = fact else { continue };
+                let address_id = if orphan {
+                    Some(batch.address_id(&recipient)?)
+                } else {
+                    None
+                };
                 sum.linked_events += tx
                     .prepare_cached(
                         "UPDATE events SET sent_at = ?2,
                            campaign_id = coalesce(campaign_id, ?3),
-                           address = coalesce(address, ?4)
+                           address_id = coalesce(address_id, ?4)
                          WHERE id = ?1",
                     )?
                     .execute(params![
                         fact.id,
                         send.sent_at,
                         send.campaign_id,
-                        recipient
+                        address_id
                     ])?;
                 // Bounces that named no recipient take the send's.
                 if orphan {

@@ -328,18 +328,18 @@ impl Ledger {
 
         let retry = c.query_row(
             "WITH soft AS (
-               SELECT address, min(event_time) AS t FROM events
+               SELECT address_id, min(event_time) AS t FROM events
                WHERE kind = 'bounce' AND category = 'soft'
-                 AND address IS NOT NULL
+                 AND address_id IS NOT NULL
                  AND (?1 IS NULL OR campaign_id = ?1)
                  AND (?2 IS NULL OR event_time >= ?2)
-               GROUP BY address)
+               GROUP BY address_id)
              SELECT count(*),
                coalesce(sum(EXISTS (SELECT 1 FROM events d
-                 WHERE d.address = soft.address AND d.kind = 'delivered'
+                 WHERE d.address_id = soft.address_id AND d.kind = 'delivered'
                    AND d.event_time > soft.t)), 0),
                coalesce(sum(EXISTS (SELECT 1 FROM addresses a
-                 WHERE a.address = soft.address
+                 WHERE a.id = soft.address_id
                    AND a.suppression_reason = 'soft_escalated')), 0)
              FROM soft",
             args,

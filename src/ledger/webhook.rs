@@ -203,10 +203,11 @@ impl Ledger {
     ) -> Result<Vec<WebhookEvent>, LedgerError> {
         let load = || -> rusqlite::Result<Vec<WebhookEvent>> {
             let mut st = self.conn().prepare_cached(
-                "SELECT id, kind, address, status, reply_code, diagnostic,
-                   reason, category, provider, campaign_id, event_time,
-                   remote_mta
-                 FROM events WHERE id = ?1",
+                "SELECT e.id, e.kind, a.address, e.status, e.reply_code,
+                   e.diagnostic, e.reason, e.category, e.provider,
+                   e.campaign_id, e.event_time, e.remote_mta
+                 FROM events e LEFT JOIN addresses a ON a.id = e.address_id
+                 WHERE e.id = ?1",
             )?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
