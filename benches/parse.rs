@@ -22,6 +22,10 @@ fn corpus() -> Vec<Vec<u8>> {
 }
 
 /// Runs `f` over all messages repeatedly for at least `secs`; messages/s.
+/// Never inlined, so that callgrind can split the run into warm-up, bare
+/// and full loops: `valgrind --tool=callgrind --dump-before='parse::rate*'
+/// <bench binary> 0.01` (one pass per loop under valgrind).
+#[inline(never)]
 fn rate(msgs: &[Vec<u8>], secs: f64, mut f: impl FnMut(&[u8])) -> f64 {
     let start = Instant::now();
     let mut n = 0u64;

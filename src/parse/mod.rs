@@ -99,6 +99,7 @@ impl Report {
 pub struct Parser {
     cfg: ParseConfig,
     verp: Regex,
+    mime: MessageParser,
 }
 
 /// A parsed message as detectors see it.
@@ -407,7 +408,7 @@ impl Parser {
     /// Builds a parser; fails when the VERP pattern is not a valid regex.
     pub fn new(cfg: ParseConfig) -> Result<Parser, regex::Error> {
         let verp = Regex::new(&cfg.verp_pattern)?;
-        Ok(Parser { cfg, verp })
+        Ok(Parser { cfg, verp, mime: mime_parser() })
     }
 
     /// Parses one message. Ordinary mail gives a report with no records;
@@ -427,7 +428,8 @@ impl Parser {
             // (a message cut off inside its header section).
             bytes.to_mut().push(b'\n');
         }
-        let msg = MessageParser::default()
+        let msg = self
+            .mime
             .parse(&bytes[..])
             .ok_or_else(|| ParseError::NotMail("no MIME structure".into()))?;
         if msg.headers().is_empty() {
@@ -614,6 +616,23 @@ impl Parser {
             ..base
         }
     }
+}
+
+/// The MIME parser: the structure and the MIME headers as
+/// `MessageParser::default()` reads them, plus the typed outer headers the
+/// parser reads (Subject, From, Date, Message-ID). Every other header is
+/// only delimited, not parsed (it is read raw, through [`Mail::header`] and
+/// `headers_raw`, which use the field's offsets): the costly structured
+/// parse of `Received` and address lists is skipped.
+fn mime_parser() -> MessageParser {
+    use mail_parser::HeaderName;
+    MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_date(HeaderName::Date)
+        .header_id(HeaderName::MessageId)
+        .default_header_ignore()
 }
 
 /// True when the first non-blank line of `raw` is a header field: a name
