@@ -255,7 +255,9 @@ impl<'x> Mail<'x> {
         if text.trim().is_empty() && !html.is_empty() {
             text = html_to_text(&html);
         }
-        let text = normalise_text(&text).into_owned();
+        if text.contains('\r') {
+            text = normalise_text(&text).into_owned();
+        }
         let dsn = dsn_text
             .as_deref()
             .map(normalise_text)
