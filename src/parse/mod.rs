@@ -134,6 +134,26 @@ impl<'x> Mail<'x> {
         (!v.is_empty()).then_some(v)
     }
 
+    /// The outer header fields whose name `keep` accepts, as
+    /// `headers_raw` gives them (name, raw value; a field whose value is
+    /// not UTF-8 is left out). Names are tested first, so only the kept
+    /// fields' values are read.
+    pub fn headers_where<'a>(
+        &'a self,
+        keep: impl Fn(&str) -> bool + 'a,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let raw = self.msg.raw_message();
+        self.msg
+            .headers()
+            .iter()
+            .filter(move |h| keep(h.name.as_str()))
+            .filter_map(move |h| {
+                let value =
+                    raw.get(h.offset_start as usize..h.offset_end as usize)?;
+                Some((h.name.as_str(), std::str::from_utf8(value).ok()?))
+            })
+    }
+
     /// True when the outer header exists (whatever its value).
     pub fn has_header(&self, name: &str) -> bool {
         self.msg.header_raw(name).is_some()
@@ -142,13 +162,7 @@ impl<'x> Mail<'x> {
     /// The text lower-cased (Unicode), computed once on first use: the view
     /// for case-insensitive searches over the whole text.
     pub fn lower(&self) -> &str {
-        self.lower.get_or_init(|| {
-            if self.text.is_ascii() {
-                self.text.to_ascii_lowercase()
-            } else {
-                self.text.to_lowercase()
-            }
-        })
+        self.lower.get_or_init(|| lowercase(&self.text))
     }
 
     /// True when the text contains `needle` (case-sensitive).
@@ -276,6 +290,32 @@ impl<'x> Mail<'x> {
             lower: OnceCell::new(),
         }
     }
+}
+
+/// `text.to_lowercase()`, with the ASCII runs of a mostly ASCII text
+/// lower-cased in bulk rather than char by char.
+fn lowercase(text: &str) -> String {
+    // Only a capital sigma lower-cases by context (final ς): leave such
+    // texts to std.
+    if text.contains('Σ') {
+        return text.to_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii =
+            rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        let start = out.len();
+        out.push_str(run);
+        out[start..].make_ascii_lowercase();
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_lowercase());
+        }
+        rest = chars.as_str();
+    }
+    out
 }
 
 /// `hay.contains(needle)` without the per-call set-up of a long needle's
@@ -694,6 +734,20 @@ mod tests {
             Some("jane.doe@example.org")
         );
         assert_eq!(p.verp_recipient("bounces@mail.example.com"), None);
+    }
+
+    #[test]
+    fn lowercase_is_std_lowercase() {
+        for t in [
+            "",
+            "ABC def",
+            "Grüße AUS KÖLN, İSTANBUL and \u{212A}ELVIN",
+            "ΟΔΟΣ ΣΟΦΙΑ",
+            "ПОЛЬЗОВАТЕЛЬ Не Найден: USER@EXAMPLE.ORG",
+            "メールボックス FULL",
+        ] {
+            assert_eq!(lowercase(t), t.to_lowercase(), "{t}");
+        }
     }
 
     #[test]
