@@ -130,7 +130,7 @@ pub struct Mail<'x> {
 impl<'x> Mail<'x> {
     /// An outer header, unfolded and trimmed; empty values count as absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        let v = unfold(self.msg.header_raw(name)?);
+        let v = unfold(self.header_raw(name)?);
         (!v.is_empty()).then_some(v)
     }
 
@@ -156,7 +156,24 @@ impl<'x> Mail<'x> {
 
     /// True when the outer header exists (whatever its value).
     pub fn has_header(&self, name: &str) -> bool {
-        self.msg.header_raw(name).is_some()
+        self.header_raw(name).is_some()
+    }
+
+    /// `Message::header_raw`: the raw value of the last outer header named
+    /// `name` (any case), if it is UTF-8; the names are compared as they
+    /// are, without mapping `name` to a `HeaderName` on every call.
+    fn header_raw(&self, name: &str) -> Option<&str> {
+        let h = self
+            .msg
+            .headers()
+            .iter()
+            .rev()
+            .find(|h| h.name.as_str().eq_ignore_ascii_case(name))?;
+        let raw = self.msg.raw_message();
+        std::str::from_utf8(
+            raw.get(h.offset_start as usize..h.offset_end as usize)?,
+        )
+        .ok()
     }
 
     /// The text lower-cased (Unicode), computed once on first use: the view
