@@ -70,9 +70,10 @@ impl Detector for AmazonSes {
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         let domain = mail.from.rsplit_once('@').map_or("", |(_, d)| d);
         HEADERS.iter().any(|h| mail.has_header(h))
-            || SENDER_DOMAINS
-                .iter()
-                .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+            || SENDER_DOMAINS.iter().any(|d| {
+                domain == *d
+                    || domain.strip_suffix(d).is_some_and(|p| p.ends_with('.'))
+            })
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -5,7 +5,7 @@
 //! RCPT command:", "host: <mx>" and the remote reply.
 
 use super::einsundeins::decode_platform;
-use super::scan::{from_daemon, from_domain_in};
+use super::scan::{self, from_daemon, from_domain_in};
 use super::{Detector, Row};
 use crate::parse::Mail;
 
@@ -18,13 +18,9 @@ impl Detector for Gmx {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let gmx_header = mail
-            .msg
-            .headers_raw()
-            .any(|(n, _)| n.to_ascii_lowercase().starts_with("x-gmx-"));
         from_daemon(&mail.from)
             && (from_domain_in(&mail.from, &["gmx.com", "gmx.net", "gmx.de"])
-                || gmx_header)
+                || scan::has_header_prefixed(mail, &["x-gmx-"]))
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

@@ -4,7 +4,7 @@
 //! information follows : -- <remote reply>". Identified by the
 //! `X-Mimecast-*` / `X-MC-System` headers or those section heads.
 
-use super::scan::{address_blocks, lookup, section};
+use super::scan::{self, address_blocks, lookup, section};
 use super::{Detector, Row};
 use crate::classify::Reason;
 use crate::parse::Mail;
@@ -42,10 +42,13 @@ impl Detector for Mimecast {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let header = mail.msg.headers_raw().any(|(n, _)| {
-            let n = n.to_ascii_lowercase();
-            n.starts_with("x-mimecast") || n == "x-mc-system"
-        });
+        let header = mail
+            .headers_where(|n| {
+                scan::strip_prefix_ci(n, "x-mimecast").is_some()
+                    || n.eq_ignore_ascii_case("x-mc-system")
+            })
+            .next()
+            .is_some();
         header || mail.lower_has(PROBLEM) && mail.lower_has(INFORMATION)
     }
 

@@ -32,10 +32,7 @@ impl Detector for Office365 {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        let tenant = mail.msg.headers_raw().any(|(n, _)| {
-            let n = n.to_ascii_lowercase();
-            HEADER_PREFIXES.iter().any(|p| n.starts_with(p))
-        });
+        let tenant = scan::has_header_prefixed(mail, HEADER_PREFIXES);
         let sender = SENDER_DOMAINS.iter().any(|d| mail.from.ends_with(d));
         let cloud =
             tenant || sender || scan::header_contains(mail, "Received", HOSTS);

@@ -236,7 +236,10 @@ pub(crate) fn address_blocks<'t>(
     out
 }
 
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+pub(crate) fn strip_prefix_ci<'a>(
+    s: &'a str,
+    prefix: &str,
+) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
@@ -571,6 +574,16 @@ pub(crate) fn from_daemon(from: &str) -> bool {
         .any(|d| local.eq_ignore_ascii_case(d))
 }
 
+/// True when the message has an outer header whose name starts with one
+/// of `prefixes` (ASCII, lower-case; compared ignoring case).
+pub(crate) fn has_header_prefixed(mail: &Mail<'_>, prefixes: &[&str]) -> bool {
+    mail.headers_where(|n| {
+        prefixes.iter().any(|p| strip_prefix_ci(n, p).is_some())
+    })
+    .next()
+    .is_some()
+}
+
 /// True when some outer header `name` (any occurrence, e.g. every
 /// `Received`) contains one of `needles` (case-insensitive).
 pub(crate) fn header_contains(
@@ -578,9 +591,8 @@ pub(crate) fn header_contains(
     name: &str,
     needles: &[&str],
 ) -> bool {
-    mail.msg
-        .headers_raw()
-        .any(|(n, v)| n.eq_ignore_ascii_case(name) && has_marker(v, needles))
+    mail.headers_where(|n| n.eq_ignore_ascii_case(name))
+        .any(|(_, v)| has_marker(v, needles))
 }
 
 static HOST_BEFORE_IP: LazyLock<Regex> = LazyLock::new(|| {

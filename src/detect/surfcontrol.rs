@@ -8,7 +8,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::scan::{address_blocks, header_contains, merge_with_dsn, section};
+use super::scan::{
+    address_blocks, has_header_prefixed, header_contains, merge_with_dsn,
+    section,
+};
 use super::{Detector, Row};
 use crate::parse::Mail;
 use crate::parse::fields::{reply_code_in, status_in};
@@ -34,10 +37,7 @@ impl Detector for Surfcontrol {
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
         header_contains(mail, "X-Mailer", &["surfcontrol"])
-            || mail
-                .msg
-                .headers_raw()
-                .any(|(n, _)| n.to_ascii_lowercase().starts_with("x-sef-"))
+            || has_header_prefixed(mail, &["x-sef-"])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {

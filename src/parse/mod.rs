@@ -99,6 +99,7 @@ impl Report {
 pub struct Parser {
     cfg: ParseConfig,
     verp: Regex,
+    mime: MessageParser,
 }
 
 /// A parsed message as detectors see it.
@@ -129,25 +130,56 @@ pub struct Mail<'x> {
 impl<'x> Mail<'x> {
     /// An outer header, unfolded and trimmed; empty values count as absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        let v = unfold(self.msg.header_raw(name)?);
+        let v = unfold(self.header_raw(name)?);
         (!v.is_empty()).then_some(v)
+    }
+
+    /// The outer header fields whose name `keep` accepts, as
+    /// `headers_raw` gives them (name, raw value; a field whose value is
+    /// not UTF-8 is left out). Names are tested first, so only the kept
+    /// fields' values are read.
+    pub fn headers_where<'a>(
+        &'a self,
+        keep: impl Fn(&str) -> bool + 'a,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let raw = self.msg.raw_message();
+        self.msg
+            .headers()
+            .iter()
+            .filter(move |h| keep(h.name.as_str()))
+            .filter_map(move |h| {
+                let value =
+                    raw.get(h.offset_start as usize..h.offset_end as usize)?;
+                Some((h.name.as_str(), std::str::from_utf8(value).ok()?))
+            })
     }
 
     /// True when the outer header exists (whatever its value).
     pub fn has_header(&self, name: &str) -> bool {
-        self.msg.header_raw(name).is_some()
+        self.header_raw(name).is_some()
+    }
+
+    /// `Message::header_raw`: the raw value of the last outer header named
+    /// `name` (any case), if it is UTF-8; the names are compared as they
+    /// are, without mapping `name` to a `HeaderName` on every call.
+    fn header_raw(&self, name: &str) -> Option<&str> {
+        let h = self
+            .msg
+            .headers()
+            .iter()
+            .rev()
+            .find(|h| h.name.as_str().eq_ignore_ascii_case(name))?;
+        let raw = self.msg.raw_message();
+        std::str::from_utf8(
+            raw.get(h.offset_start as usize..h.offset_end as usize)?,
+        )
+        .ok()
     }
 
     /// The text lower-cased (Unicode), computed once on first use: the view
     /// for case-insensitive searches over the whole text.
     pub fn lower(&self) -> &str {
-        self.lower.get_or_init(|| {
-            if self.text.is_ascii() {
-                self.text.to_ascii_lowercase()
-            } else {
-                self.text.to_lowercase()
-            }
-        })
+        self.lower.get_or_init(|| lowercase(&self.text))
     }
 
     /// True when the text contains `needle` (case-sensitive).
@@ -254,7 +286,9 @@ impl<'x> Mail<'x> {
         if text.trim().is_empty() && !html.is_empty() {
             text = html_to_text(&html);
         }
-        let text = normalise_text(&text).into_owned();
+        if text.contains('\r') {
+            text = normalise_text(&text).into_owned();
+        }
         let dsn = dsn_text
             .as_deref()
             .map(normalise_text)
@@ -273,6 +307,32 @@ impl<'x> Mail<'x> {
             lower: OnceCell::new(),
         }
     }
+}
+
+/// `text.to_lowercase()`, with the ASCII runs of a mostly ASCII text
+/// lower-cased in bulk rather than char by char.
+fn lowercase(text: &str) -> String {
+    // Only a capital sigma lower-cases by context (final ς): leave such
+    // texts to std.
+    if text.contains('Σ') {
+        return text.to_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii =
+            rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        let start = out.len();
+        out.push_str(run);
+        out[start..].make_ascii_lowercase();
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_lowercase());
+        }
+        rest = chars.as_str();
+    }
+    out
 }
 
 /// `hay.contains(needle)` without the per-call set-up of a long needle's
@@ -407,7 +467,7 @@ impl Parser {
     /// Builds a parser; fails when the VERP pattern is not a valid regex.
     pub fn new(cfg: ParseConfig) -> Result<Parser, regex::Error> {
         let verp = Regex::new(&cfg.verp_pattern)?;
-        Ok(Parser { cfg, verp })
+        Ok(Parser { cfg, verp, mime: mime_parser() })
     }
 
     /// Parses one message. Ordinary mail gives a report with no records;
@@ -427,7 +487,8 @@ impl Parser {
             // (a message cut off inside its header section).
             bytes.to_mut().push(b'\n');
         }
-        let msg = MessageParser::default()
+        let msg = self
+            .mime
             .parse(&bytes[..])
             .ok_or_else(|| ParseError::NotMail("no MIME structure".into()))?;
         if msg.headers().is_empty() {
@@ -616,6 +677,23 @@ impl Parser {
     }
 }
 
+/// The MIME parser: the structure and the MIME headers as
+/// `MessageParser::default()` reads them, plus the typed outer headers the
+/// parser reads (Subject, From, Date, Message-ID). Every other header is
+/// only delimited, not parsed (it is read raw, through [`Mail::header`] and
+/// `headers_raw`, which use the field's offsets): the costly structured
+/// parse of `Received` and address lists is skipped.
+fn mime_parser() -> MessageParser {
+    use mail_parser::HeaderName;
+    MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_date(HeaderName::Date)
+        .header_id(HeaderName::MessageId)
+        .default_header_ignore()
+}
+
 /// True when the first non-blank line of `raw` is a header field: a name
 /// of printable ASCII without spaces, then a colon.
 fn starts_with_header(raw: &[u8]) -> bool {
@@ -673,6 +751,20 @@ mod tests {
             Some("jane.doe@example.org")
         );
         assert_eq!(p.verp_recipient("bounces@mail.example.com"), None);
+    }
+
+    #[test]
+    fn lowercase_is_std_lowercase() {
+        for t in [
+            "",
+            "ABC def",
+            "Grüße AUS KÖLN, İSTANBUL and \u{212A}ELVIN",
+            "ΟΔΟΣ ΣΟΦΙΑ",
+            "ПОЛЬЗОВАТЕЛЬ Не Найден: USER@EXAMPLE.ORG",
+            "メールボックス FULL",
+        ] {
+            assert_eq!(lowercase(t), t.to_lowercase(), "{t}");
+        }
     }
 
     #[test]

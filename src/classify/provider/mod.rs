@@ -96,11 +96,19 @@ pub static PROVIDERS: &[&Provider] = &[
     &proofpoint::PROOFPOINT,
 ];
 
-/// Each provider's rules, compiled once into one set per provider.
-static RULES: LazyLock<Vec<RegexSet>> = LazyLock::new(|| {
+/// Each provider's rules with a pattern, compiled once into one set per
+/// provider, with the rule index of each pattern. A rule with an empty
+/// pattern (a status alone decides) matches any text; it stays out of the
+/// set, where it would match at every position and make the search slow.
+static RULES: LazyLock<Vec<(RegexSet, Vec<usize>)>> = LazyLock::new(|| {
     PROVIDERS
         .iter()
-        .map(|p| compile_set(p.rules.iter().map(|r| r.pattern)))
+        .map(|p| {
+            let with: Vec<usize> = (0..p.rules.len())
+                .filter(|&k| !p.rules[k].pattern.is_empty())
+                .collect();
+            (compile_set(with.iter().map(|&k| p.rules[k].pattern)), with)
+        })
         .collect()
 });
 
@@ -157,10 +165,16 @@ pub fn lookup(
     diagnostic: &str,
 ) -> Option<(Reason, &'static str)> {
     let p = PROVIDERS[i];
-    RULES[i]
-        .matches(diagnostic.as_bytes())
+    let (set, with) = &RULES[i];
+    let mut matched: Vec<bool> =
+        p.rules.iter().map(|r| r.pattern.is_empty()).collect();
+    for k in set.matches(diagnostic.as_bytes()).iter() {
+        matched[with[k]] = true;
+    }
+    p.rules
         .iter()
-        .map(|k| &p.rules[k])
+        .zip(matched)
+        .filter_map(|(r, m)| m.then_some(r))
         .find(|r| {
             r.status.is_empty()
                 || status.is_some_and(|s| s.starts_with(r.status))
