@@ -776,6 +776,51 @@ mod tests {
         assert_eq!(st.counts.delay, 4);
     }
 
+    /// An address new to the ledger whose events come out of order within
+    /// one batch gets its row once, with the state of its history in
+    /// event-time order.
+    #[test]
+    fn a_new_address_late_in_its_first_batch_is_folded_in_order() {
+        use crate::model::{Action, EventType, Record};
+        use crate::parse::Report;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let hours = [0, 1, 29, 77, 5];
+        let reports: Vec<Report> = hours
+            .iter()
+            .map(|h| Report {
+                message_id: Some(format!("<s{h}@mx.example.net>")),
+                records: vec![Record {
+                    recipient: Some("Slow@Example.org".into()),
+                    kind: Some(EventType::Bounce),
+                    action: Some(Action::Retry),
+                    event_time: Some(crate::time::format_rfc3339(
+                        1_704_067_200 + h * 3600,
+                    )),
+                    ..Record::default()
+                }],
+                ..Report::default()
+            })
+            .collect();
+        let items: Vec<IngestItem<'_>> = reports
+            .iter()
+            .map(|r| IngestItem { source: "t", report: r })
+            .collect();
+        let s = l.ingest(&items, None).unwrap();
+        assert_eq!(s.new_events, 5);
+        let st = l.status("slow@example.org").unwrap().state.unwrap();
+        assert_eq!(st.state, State::Suppressed);
+        assert_eq!(st.reason, Some(SuppressionReason::SoftEscalated));
+        assert_eq!(st.suppressed_at, Some(1_704_067_200 + 77 * 3600));
+        assert_eq!((st.counts.soft, st.soft_streak), (5, 5));
+        let n: i64 = l
+            .conn
+            .query_row("SELECT count(*) FROM addresses", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
     #[test]
     fn opens_migrates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
