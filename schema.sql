@@ -228,3 +228,24 @@ CREATE INDEX events_by_key ON events (substr(event_key, 1, 8));
 CREATE INDEX events_by_address ON events (address_id, event_time, id);
 -- events_by_time is not rebuilt: no query reads it (stats scan every
 -- event), and it cost every event one more index write.
+
+-- migration 3
+
+-- The key index becomes unique, so that inserting an event is its
+-- duplicate check (one B-tree descent per event instead of two): it holds
+-- the key's first 64 bits and a slot. An event takes slot 0; only when
+-- another event holds the same 64 bits are their full keys compared, and
+-- a different key (a prefix collision) takes the next free slot
+-- (src/ledger/ingest.rs `insert_keyed`). Events already sharing a prefix
+-- get slots 1, 2, ... in id order.
+ALTER TABLE events ADD COLUMN key_slot INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET key_slot = (
+    SELECT count(*) FROM events AS e
+    WHERE substr(e.event_key, 1, 8) = substr(events.event_key, 1, 8)
+        AND e.id < events.id)
+WHERE substr(event_key, 1, 8) IN (
+    SELECT substr(event_key, 1, 8) FROM events
+    GROUP BY substr(event_key, 1, 8) HAVING count(*) > 1);
+DROP INDEX events_by_key;
+CREATE UNIQUE INDEX events_by_key ON events (substr(event_key, 1, 8),
+    key_slot);

@@ -6,7 +6,7 @@
 use rusqlite::{Row, params};
 use serde::Serialize;
 
-use super::ingest::{Batch, key_of, load};
+use super::ingest::{Batch, insert_keyed, key_of, load};
 use super::state::{AddressState, Fact, Kind, State};
 use super::{Ledger, LedgerError, normalise_address};
 use crate::time;
@@ -185,24 +185,26 @@ impl Ledger {
                 note,
             ]);
             let mut batch = Batch::new(tx, policy);
-            tx.execute(
-                "INSERT INTO events (event_key, address_id, kind, event_time,
-                   recorded_at, source, note)
-                 VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5)",
-                params![
+            let address_id = batch.address_id(&address)?;
+            let inserted = insert_keyed(tx, &key, |slot| {
+                tx.prepare_cached(
+                    "INSERT INTO events (event_key, address_id, kind,
+                       event_time, recorded_at, source, note, key_slot)
+                     VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5, ?6)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
                     &key[..],
-                    batch.address_id(&address)?,
+                    address_id,
                     kind.as_str(),
                     now,
-                    note
-                ],
-            )?;
-            let fact = Fact {
-                id: tx.last_insert_rowid(),
-                kind,
-                action: None,
-                time: now,
-            };
+                    note,
+                    slot
+                ])
+            })?;
+            // The key holds the time in nanoseconds: never recorded yet.
+            let Some(id) = inserted else { return Ok(false) };
+            let fact = Fact { id, kind, action: None, time: now };
             batch.touch(&address, fact)?;
             batch.finish()?;
             Ok(true)

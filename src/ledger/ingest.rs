@@ -4,10 +4,14 @@
 //!
 //! Idempotency: each record's key is 128 bits of SHA-256 over the report's
 //! Message-ID (else the SHA-256 of its bytes), the recipient and the event
-//! type. The `events_by_key` index holds the key's first 64 bits; a record
-//! whose full key is found among the rows of its prefix is a counted
-//! duplicate that changes nothing (a prefix shared by two different keys
-//! only costs a row read).
+//! type. The unique `events_by_key` index holds the key's first 64 bits and
+//! a slot, so inserting the event is its duplicate check; a record whose
+//! full key is found among the rows of its prefix is a counted duplicate
+//! that changes nothing (a prefix shared by two different keys takes the
+//! next slot, see [`insert_keyed`]).
+//!
+//! New addresses get their ids in memory and their rows once, with their
+//! state, at the end of the batch.
 //!
 //! Order: an event later than everything an address has seen is applied
 //! on top of its stored state; an earlier one (a report that arrived late)
@@ -147,9 +151,11 @@ struct Cached {
     /// Its row id in `addresses`.
     id: i64,
     state: AddressState,
-    /// The state as stored before the batch (a new address's row is
-    /// created with the default state).
+    /// The state as stored before the batch (the default state for an
+    /// address the ledger has never seen).
     stored: AddressState,
+    /// The address has no row yet: it is inserted once, at the end.
+    new: bool,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -159,6 +165,9 @@ pub(crate) struct Batch<'t, 'c> {
     tx: &'t Transaction<'c>,
     policy: Policy,
     cache: HashMap<String, Cached>,
+    /// The id the next new address gets (read on first need): the batch
+    /// holds the write lock, so nobody else allocates meanwhile.
+    next_id: Option<i64>,
 }
 
 /// The send a bounce refers to (by the returned Message-ID).
@@ -168,25 +177,45 @@ struct SendRef {
     sent_at: i64,
 }
 
-/// True when an event with this key is recorded: the index holds the
-/// key's first 8 bytes, and every row it finds is checked on all 16.
-fn known(tx: &Transaction<'_>, key: &[u8; 16]) -> rusqlite::Result<bool> {
-    let mut st = tx.prepare_cached(
-        "SELECT event_key FROM events WHERE substr(event_key, 1, 8) = ?1",
-    )?;
-    let mut rows = st.query([&key[..8]])?;
-    while let Some(r) = rows.next()? {
-        if r.get_ref(0)?.as_blob()? == key {
-            return Ok(true);
+/// Inserts an event unless its key is recorded; returns its row id, or
+/// `None` for a duplicate. `insert(slot)` runs the event's `INSERT ... ON
+/// CONFLICT DO NOTHING` with `key_slot = slot` and returns the rows added.
+///
+/// The unique index `events_by_key` holds the key's first 64 bits and a
+/// slot, so the insert itself is the duplicate check: an event goes in at
+/// slot 0. Only when another event holds its 64 bits are the rows sharing
+/// them compared on all 128: the same key is a duplicate, a different one
+/// (a prefix collision) takes the next free slot.
+pub(crate) fn insert_keyed(
+    tx: &rusqlite::Connection,
+    key: &[u8; 16],
+    mut insert: impl FnMut(i64) -> rusqlite::Result<usize>,
+) -> rusqlite::Result<Option<i64>> {
+    if insert(0)? == 1 {
+        return Ok(Some(tx.last_insert_rowid()));
+    }
+    let mut slot = 0;
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT event_key, key_slot FROM events
+             WHERE substr(event_key, 1, 8) = ?1",
+        )?;
+        let mut rows = st.query([&key[..8]])?;
+        while let Some(r) = rows.next()? {
+            if r.get_ref(0)?.as_blob()? == key {
+                return Ok(None);
+            }
+            slot = slot.max(r.get::<_, i64>(1)? + 1);
         }
     }
-    Ok(false)
+    insert(slot)?;
+    Ok(Some(tx.last_insert_rowid()))
 }
 
 impl<'t, 'c> Batch<'t, 'c> {
     /// A batch over `tx`.
     pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
-        Batch { tx, policy, cache: HashMap::new() }
+        Batch { tx, policy, cache: HashMap::new(), next_id: None }
     }
 
     fn send(&self, message_id: &str) -> rusqlite::Result<Option<SendRef>> {
@@ -215,9 +244,6 @@ impl<'t, 'c> Batch<'t, 'c> {
         source: &str,
         now: i64,
     ) -> rusqlite::Result<Option<i64>> {
-        if known(self.tx, key)? {
-            return Ok(None);
-        }
         let send = match rec.original_message_id.as_deref() {
             Some(m) => self.send(normalise_message_id(m))?,
             None => None,
@@ -238,16 +264,18 @@ impl<'t, 'c> Batch<'t, 'c> {
             .and_then(time::parse_rfc3339)
             .unwrap_or(now);
         let kind = rec.kind.unwrap_or(EventType::Bounce);
-        self.tx
-            .prepare_cached(
+        let tx = self.tx;
+        let inserted = insert_keyed(tx, key, |slot| {
+            tx.prepare_cached(
                 "INSERT INTO events (
                    event_key, address_id, kind, category, class, reason,
                    action, status, reply_code, diagnostic, remote_mta,
                    provider, campaign_id, feedback_type, detector, rule,
                    message_id, original_message_id, sent_at, event_time,
-                   recorded_at, source)
+                   recorded_at, source, key_slot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 &key[..],
@@ -274,8 +302,12 @@ impl<'t, 'c> Batch<'t, 'c> {
                 time,
                 now,
                 source,
-            ])?;
-        let id = self.tx.last_insert_rowid();
+                slot,
+            ])
+        })?;
+        let Some(id) = inserted else {
+            return Ok(None);
+        };
         if let Some(address) = address {
             let fact = Fact {
                 id,
@@ -289,18 +321,40 @@ impl<'t, 'c> Batch<'t, 'c> {
     }
 
     /// The cached state of an address, loaded (or, for an address the
-    /// ledger has never seen, its row created) on first use.
+    /// ledger has never seen, given the next free id) on first use.
     fn cached(&mut self, address: &str) -> rusqlite::Result<&mut Cached> {
         let tx = self.tx;
         Ok(match self.cache.entry(address.to_string()) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let (id, stored) = match load(tx, address)? {
-                    Some(found) => found,
-                    None => (create(tx, address)?, AddressState::default()),
+                let (id, stored, new) = match load(tx, address)? {
+                    Some((id, stored)) => (id, stored, false),
+                    None => {
+                        let next = match self.next_id {
+                            Some(n) => n,
+                            None => {
+                                // Events name the new ids before their rows
+                                // exist: the foreign key is checked at
+                                // commit (the setting ends with it).
+                                tx.pragma_update(
+                                    None,
+                                    "defer_foreign_keys",
+                                    true,
+                                )?;
+                                tx.query_row(
+                                    "SELECT coalesce(max(id), 0) + 1
+                                     FROM addresses",
+                                    [],
+                                    |r| r.get(0),
+                                )?
+                            }
+                        };
+                        self.next_id = Some(next + 1);
+                        (next, AddressState::default(), true)
+                    }
                 };
                 let state = stored.clone();
-                e.insert(Cached { id, state, stored, stale: false })
+                e.insert(Cached { id, state, stored, new, stale: false })
             }
         })
     }
@@ -333,36 +387,73 @@ impl<'t, 'c> Batch<'t, 'c> {
         Ok(())
     }
 
-    /// Writes every touched address (recomputing the stale ones), in row
-    /// order so that neighbouring rows share B-tree pages.
+    /// Writes every touched address (recomputing the stale ones, and
+    /// inserting the new ones with their final state), in row order so
+    /// that neighbouring rows share B-tree pages.
     pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        let mut touched: Vec<&Cached> = self.cache.values().collect();
-        touched.sort_unstable_by_key(|c| c.id);
-        for c in touched {
-            if c.stale {
-                recompute(self.tx, c.id, &c.stored, &self.policy)?;
-            } else {
-                save(self.tx, c.id, &c.state, &c.stored)?;
+        let mut touched: Vec<(&String, &Cached)> = self.cache.iter().collect();
+        touched.sort_unstable_by_key(|(_, c)| c.id);
+        for (address, c) in touched {
+            match (c.new, c.stale) {
+                (false, true) => {
+                    recompute(self.tx, c.id, &c.stored, &self.policy)?;
+                }
+                (false, false) => save(self.tx, c.id, &c.state, &c.stored)?,
+                (true, true) => {
+                    let history = history(self.tx, c.id)?;
+                    let state = AddressState::fold(&history, &self.policy);
+                    insert(self.tx, c.id, address, &state)?;
+                }
+                (true, false) => insert(self.tx, c.id, address, &c.state)?,
             }
         }
         Ok(())
     }
 }
 
-/// Creates the row of an address the ledger has never seen (default
-/// state; the batch writes the real one) and returns its id.
-fn create(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result<i64> {
+/// Inserts the row of an address the ledger has never seen, with its
+/// state (none when it has no events).
+fn insert(
+    tx: &rusqlite::Connection,
+    id: i64,
+    address: &str,
+    s: &AddressState,
+) -> rusqlite::Result<()> {
+    let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
+        return Ok(());
+    };
+    let c = &s.counts;
     tx.prepare_cached(
-        "INSERT INTO addresses (address, domain, state, first_event,
-           last_event)
-         VALUES (?1, ?2, ?3, 0, 0)",
+        "INSERT INTO addresses (id, address, domain, state,
+           suppression_reason, suppressed_at, suppressed_by, soft_streak,
+           streak_start, hard_count, soft_count, alert_count, delay_count,
+           complaint_count, unsubscribe_count, auto_reply_count,
+           delivered_count, first_event, last_event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+           ?15, ?16, ?17, ?18, ?19)",
     )?
     .execute(params![
+        id,
         address,
         domain_of(address),
-        State::Active.as_str()
+        s.state.as_str(),
+        s.reason.map(|r| r.as_str()),
+        s.suppressed_at,
+        s.suppressed_by,
+        s.soft_streak,
+        s.streak_start,
+        c.hard,
+        c.soft,
+        c.alert,
+        c.delay,
+        c.complaint,
+        c.unsubscribe,
+        c.auto_reply,
+        c.delivered,
+        first,
+        last,
     ])?;
-    Ok(tx.last_insert_rowid())
+    Ok(())
 }
 
 /// The columns [`fact_of`] reads, in order.

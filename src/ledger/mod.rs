@@ -684,6 +684,141 @@ mod tests {
         assert_eq!((s.new_events, s.duplicates), (1, 0));
         let s = l.ingest(&item, None).unwrap();
         assert_eq!((s.new_events, s.duplicates), (0, 1));
+        // The new event took the next slot of the shared prefix, and its
+        // address state counts it once.
+        let slots: Vec<i64> = l
+            .conn
+            .prepare("SELECT key_slot FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(slots, [0, 1]);
+        let st = l.status("c@example.org").unwrap().state.unwrap();
+        assert_eq!(st.counts.delay, 1);
+    }
+
+    /// A version-2 ledger whose events already share a 64-bit key prefix
+    /// gets distinct slots from migration 3, and its keys still make a
+    /// re-ingest a no-op.
+    #[test]
+    fn migration_3_gives_shared_prefixes_distinct_slots() {
+        use crate::model::{EventType, Record};
+        use crate::parse::Report;
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v2.db");
+        let report = |id: &str| Report {
+            message_id: Some(id.to_string()),
+            records: vec![Record {
+                recipient: Some("d@example.org".into()),
+                kind: Some(EventType::Delay),
+                event_time: Some("2024-01-02T00:00:00Z".into()),
+                ..Record::default()
+            }],
+            ..Report::default()
+        };
+        let (a, b) =
+            (report("<a@mx.example.net>"), report("<b@mx.example.net>"));
+        let key_a = ingest::event_key(&a, &a.records[0]);
+        let key_b = ingest::event_key(&b, &b.records[0]);
+        // A third key sharing key_a's first 64 bits.
+        let mut twin = key_a;
+        twin[15] ^= 1;
+        {
+            let c = Connection::open(&p).unwrap();
+            for (_, sql) in &migrations()[..2] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.execute_batch(
+                "PRAGMA user_version = 2;
+                 INSERT INTO addresses (id, address, domain, state,
+                   delay_count, first_event, last_event)
+                 VALUES (1, 'd@example.org', 'example.org', 'active', 3,
+                   1704153600, 1704153600);",
+            )
+            .unwrap();
+            for (id, key) in [(4, &twin), (5, &key_b), (6, &key_a)] {
+                c.execute(
+                    "INSERT INTO events (id, event_key, address_id, kind,
+                       event_time, recorded_at)
+                     VALUES (?1, ?2, 1, 'delay', 1704153600, 1704153600)",
+                    rusqlite::params![id, &key[..]],
+                )
+                .unwrap();
+            }
+        }
+        let mut l = Ledger::open(&p).unwrap();
+        let slots: Vec<(i64, i64)> = l
+            .conn
+            .prepare("SELECT id, key_slot FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(slots, [(4, 0), (5, 0), (6, 1)]);
+        let items = [
+            IngestItem { source: "again", report: &a },
+            IngestItem { source: "again", report: &b },
+        ];
+        let s = l.ingest(&items, None).unwrap();
+        assert_eq!((s.new_events, s.duplicates), (0, 2));
+        let s = l
+            .ingest(
+                &[IngestItem { source: "new", report: &report("<c@x>") }],
+                None,
+            )
+            .unwrap();
+        assert_eq!(s.new_events, 1);
+        let st = l.status("d@example.org").unwrap().state.unwrap();
+        assert_eq!(st.counts.delay, 4);
+    }
+
+    /// An address new to the ledger whose events come out of order within
+    /// one batch gets its row once, with the state of its history in
+    /// event-time order.
+    #[test]
+    fn a_new_address_late_in_its_first_batch_is_folded_in_order() {
+        use crate::model::{Action, EventType, Record};
+        use crate::parse::Report;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let hours = [0, 1, 29, 77, 5];
+        let reports: Vec<Report> = hours
+            .iter()
+            .map(|h| Report {
+                message_id: Some(format!("<s{h}@mx.example.net>")),
+                records: vec![Record {
+                    recipient: Some("Slow@Example.org".into()),
+                    kind: Some(EventType::Bounce),
+                    action: Some(Action::Retry),
+                    event_time: Some(crate::time::format_rfc3339(
+                        1_704_067_200 + h * 3600,
+                    )),
+                    ..Record::default()
+                }],
+                ..Report::default()
+            })
+            .collect();
+        let items: Vec<IngestItem<'_>> = reports
+            .iter()
+            .map(|r| IngestItem { source: "t", report: r })
+            .collect();
+        let s = l.ingest(&items, None).unwrap();
+        assert_eq!(s.new_events, 5);
+        let st = l.status("slow@example.org").unwrap().state.unwrap();
+        assert_eq!(st.state, State::Suppressed);
+        assert_eq!(st.reason, Some(SuppressionReason::SoftEscalated));
+        assert_eq!(st.suppressed_at, Some(1_704_067_200 + 77 * 3600));
+        assert_eq!((st.counts.soft, st.soft_streak), (5, 5));
+        let n: i64 = l
+            .conn
+            .query_row("SELECT count(*) FROM addresses", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]
