@@ -619,18 +619,25 @@ pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
 }
 
 /// True when the text [`text_with`] gives for `marker` contains all of
-/// `needles` (ASCII, case-sensitive), without copying the raw body.
+/// `needles` (ASCII, case-sensitive), without copying the raw body. The
+/// lower-cased text is consulted only when the text and the raw body
+/// disagree (most messages contain the needles in neither).
 pub(crate) fn text_with_has(
     mail: &Mail<'_>,
     marker: &str,
     needles: &[&str],
 ) -> bool {
-    let hay = if mail.lower_has(marker) {
-        mail.text.as_bytes()
-    } else {
-        mail.raw_body()
+    let all_in = |hay: &[u8]| {
+        needles
+            .iter()
+            .all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
     };
-    needles.iter().all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
+    let in_text = all_in(mail.text.as_bytes());
+    let in_raw = all_in(mail.raw_body());
+    if in_text == in_raw {
+        return in_text;
+    }
+    if mail.lower_has(marker) { in_text } else { in_raw }
 }
 
 /// True when the keys of a phrase table are lower-case, sorted and
