@@ -380,7 +380,13 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
     let mut host_row: Option<Row> = None;
     let mut ex = Exchange::default();
     for line in section.lines().map(str::trim) {
-        if let Some(c) = TALKING.captures(line) {
+        // The expressions are tried only on lines that can match: a
+        // verdict starts with its reply code, the host line with "while"
+        // (`w` has no other case-folded form).
+        let verdict = line.starts_with(['2', '4', '5']);
+        let talking =
+            line.strip_prefix("... ").unwrap_or(line).starts_with(['w', 'W']);
+        if let Some(c) = talking.then(|| TALKING.captures(line)).flatten() {
             ex = Exchange {
                 host: Some(c[1].to_string()),
                 ..Exchange::default()
@@ -393,13 +399,17 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
             ex.reply.clear();
         } else if let Some(reply) = line.strip_prefix("<<<") {
             ex.reply.push(reply.trim().to_string());
-        } else if let Some(c) = HOST_LINE.captures(line) {
+        } else if let Some(c) =
+            verdict.then(|| HOST_LINE.captures(line)).flatten()
+        {
             host_row.get_or_insert_with(|| Row {
                 diagnostic: Some(c[2].to_string()),
                 reply_code: Some(c[1].to_string()),
                 ..Row::default()
             });
-        } else if let Some(c) = RESULT_LINE.captures(line) {
+        } else if let Some(c) =
+            verdict.then(|| RESULT_LINE.captures(line)).flatten()
+        {
             let Some(addr) = clean_address(&c[2]) else { continue };
             let rest = c[3].trim();
             let about_addr = match &ex.rcpt {
