@@ -32,11 +32,6 @@ const INTROS: &[&str] = &[
 /// The delay warning's banner.
 const WARNING: &str = "THIS IS A WARNING ONLY.";
 
-static SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"host (\S+?)\[[^\]]*\] said: (.*?)(?: \(in reply to (.+?)(?: command)?\))?$")
-        .unwrap()
-});
-
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:said|to me|greeting): ([245][0-9][0-9])[ -]").unwrap()
 });
@@ -85,16 +80,101 @@ fn block_row(b: &Block<'_>, delayed: bool) -> Option<Row> {
         recipient: address_in(addr),
         action: Some(if delayed { "delayed" } else { "failed" }.into()),
         kind: delayed.then_some(EventType::Delay),
-        reply_code: CODE.captures(&text).map(|c| c[1].to_string()),
+        // The match ends with the three digits and one separator.
+        reply_code: CODE.find(&text).and_then(|m| {
+            m.as_str().get(m.len() - 4..m.len() - 1).map(str::to_string)
+        }),
         ..Row::default()
     };
-    match SAID.captures(&text) {
-        Some(c) => {
-            row.remote_mta = Some(c[1].to_string());
-            row.diagnostic = Some(c[2].to_string());
-            row.command = c.get(3).and_then(|m| command_word(m.as_str()));
+    match said(&text) {
+        Some((host, reply, command)) => {
+            row.remote_mta = Some(host.to_string());
+            row.diagnostic = Some(reply.to_string());
+            row.command = command.and_then(command_word);
         }
         None => row.diagnostic = Some(text),
     }
     Some(row)
+}
+
+/// Reads `host H[ip] said: REPLY (in reply to CMD command)` (the
+/// `(in reply to ...)` tail optional, ` command` optional in it): the host,
+/// the reply and the command text. The first `host ` that starts such a
+/// clause counts; the host is the shortest non-blank run before a `[`
+/// whose first `]` is followed by ` said: `, and the clause runs to the
+/// end of `text`, on one line.
+fn said(text: &str) -> Option<(&str, &str, Option<&str>)> {
+    const SAID: &str = "] said: ";
+    const REPLY_TO: &str = " (in reply to ";
+    text.match_indices("host ").find_map(|(at, _)| {
+        let run = &text[at + "host ".len()..];
+        let run_end = run.find(char::is_whitespace).unwrap_or(run.len());
+        let (host, rest) = run[..run_end]
+            .match_indices('[')
+            .filter(|&(i, _)| i > 0)
+            .find_map(|(i, _)| {
+                let close = i + run[i..].find(']')?;
+                let rest = run[close..].strip_prefix(SAID)?;
+                Some((&run[..i], rest))
+            })?;
+        if rest.contains('\n') {
+            return None;
+        }
+        let tail = rest.find(REPLY_TO).and_then(|k| {
+            let inner = rest[k + REPLY_TO.len()..].strip_suffix(')')?;
+            (!inner.is_empty()).then_some((k, inner))
+        });
+        Some(match tail {
+            Some((k, inner)) => {
+                let command = inner
+                    .strip_suffix(" command")
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or(inner);
+                (host, &rest[..k], Some(command))
+            }
+            None => (host, rest, None),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The regular expression `said` stands for, as the reference.
+    fn said_by_regex(text: &str) -> Option<(String, String, Option<String>)> {
+        let re = Regex::new(
+            r"host (\S+?)\[[^\]]*\] said: (.*?)(?: \(in reply to (.+?)(?: command)?\))?$",
+        )
+        .unwrap();
+        let c = re.captures(text)?;
+        Some((
+            c[1].to_string(),
+            c[2].to_string(),
+            c.get(3).map(|m| m.as_str().to_string()),
+        ))
+    }
+
+    #[test]
+    fn said_reads_like_the_regex() {
+        for t in [
+            "host mx.example.org[192.0.2.1] said: 550 5.1.1 unknown (in reply to RCPT TO command)",
+            "host mx.example.org[192.0.2.1] said: 452 full (in reply to end of DATA command)",
+            "host mx.example.org[192.0.2.1] said: 554 no (in reply to MAIL FROM)",
+            "host mx.example.org[192.0.2.1] said: 554 no",
+            "host mx.example.org[192.0.2.1] said: 554 no (in reply to )",
+            "host mx.example.org[192.0.2.1] said: 554 no (in reply to  command)",
+            "host mx.example.org[192.0.2.1] said: a (in reply to b) (in reply to c)",
+            "the ghost a[b[c] said: 550 x",
+            "host a[x]y[z] said: 550 y",
+            "host a [x] said: 550 none; host b[y] said: 421 second",
+            "host [x] said: 550 empty host",
+            "host a[x] said: 550 broken\nline",
+            "no clause here",
+        ] {
+            let ours = said(t)
+                .map(|(h, r, c)| (h.into(), r.into(), c.map(str::to_string)));
+            assert_eq!(ours, said_by_regex(t), "{t}");
+        }
+    }
 }

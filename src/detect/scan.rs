@@ -380,7 +380,13 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
     let mut host_row: Option<Row> = None;
     let mut ex = Exchange::default();
     for line in section.lines().map(str::trim) {
-        if let Some(c) = TALKING.captures(line) {
+        // The expressions are tried only on lines that can match: a
+        // verdict starts with its reply code, the host line with "while"
+        // (`w` has no other case-folded form).
+        let verdict = line.starts_with(['2', '4', '5']);
+        let talking =
+            line.strip_prefix("... ").unwrap_or(line).starts_with(['w', 'W']);
+        if let Some(c) = talking.then(|| TALKING.captures(line)).flatten() {
             ex = Exchange {
                 host: Some(c[1].to_string()),
                 ..Exchange::default()
@@ -393,13 +399,17 @@ pub(crate) fn transcript(section: &str) -> Vec<Row> {
             ex.reply.clear();
         } else if let Some(reply) = line.strip_prefix("<<<") {
             ex.reply.push(reply.trim().to_string());
-        } else if let Some(c) = HOST_LINE.captures(line) {
+        } else if let Some(c) =
+            verdict.then(|| HOST_LINE.captures(line)).flatten()
+        {
             host_row.get_or_insert_with(|| Row {
                 diagnostic: Some(c[2].to_string()),
                 reply_code: Some(c[1].to_string()),
                 ..Row::default()
             });
-        } else if let Some(c) = RESULT_LINE.captures(line) {
+        } else if let Some(c) =
+            verdict.then(|| RESULT_LINE.captures(line)).flatten()
+        {
             let Some(addr) = clean_address(&c[2]) else { continue };
             let rest = c[3].trim();
             let about_addr = match &ex.rcpt {
@@ -619,18 +629,25 @@ pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
 }
 
 /// True when the text [`text_with`] gives for `marker` contains all of
-/// `needles` (ASCII, case-sensitive), without copying the raw body.
+/// `needles` (ASCII, case-sensitive), without copying the raw body. The
+/// lower-cased text is consulted only when the text and the raw body
+/// disagree (most messages contain the needles in neither).
 pub(crate) fn text_with_has(
     mail: &Mail<'_>,
     marker: &str,
     needles: &[&str],
 ) -> bool {
-    let hay = if mail.lower_has(marker) {
-        mail.text.as_bytes()
-    } else {
-        mail.raw_body()
+    let all_in = |hay: &[u8]| {
+        needles
+            .iter()
+            .all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
     };
-    needles.iter().all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
+    let in_text = all_in(mail.text.as_bytes());
+    let in_raw = all_in(mail.raw_body());
+    if in_text == in_raw {
+        return in_text;
+    }
+    if mail.lower_has(marker) { in_text } else { in_raw }
 }
 
 /// True when the keys of a phrase table are lower-case, sorted and

@@ -196,9 +196,7 @@ impl<'x> Mail<'x> {
     /// The raw body after the outer header section (LF line ends).
     pub fn raw_body(&self) -> &[u8] {
         let raw = self.msg.raw_message();
-        memchr::memchr_iter(b'\n', raw)
-            .find(|&i| raw.get(i + 1) == Some(&b'\n'))
-            .map_or(&raw[..0], |i| &raw[i + 2..])
+        memchr::memmem::find(raw, b"\n\n").map_or(&raw[..0], |i| &raw[i + 2..])
     }
 
     /// The rows of the delivery-status part, if any.

@@ -30,7 +30,8 @@ impl Returned {
 
     /// Parses a header section given as text.
     pub fn from_text(text: &str) -> Option<Returned> {
-        let head = text.split("\n\n").next().unwrap_or(text);
+        let head = memchr::memmem::find(text.as_bytes(), b"\n\n")
+            .map_or(text, |i| &text[..i]);
         Returned::from_fields(field_blocks(head).into_iter().next()?)
     }
 
