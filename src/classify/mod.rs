@@ -300,16 +300,23 @@ fn echoes_recipient(diag: Option<&str>, recipient: Option<&str>) -> bool {
     let (Some(diag), Some(rcpt)) = (diag, recipient) else {
         return false;
     };
-    let lower = diag.to_ascii_lowercase();
-    let Some(at) = lower.find(&rcpt.to_ascii_lowercase()) else {
-        return false;
-    };
-    let before_ok = lower[..at].bytes().all(|b| {
-        b.is_ascii_digit()
-            || matches!(b, b' ' | b'.' | b'-' | b':' | b'#' | b'<')
-    });
-    let after = lower[at + rcpt.len()..].trim_start_matches('>');
-    before_ok && (after.starts_with("...") || after.starts_with([':', ',']))
+    let (d, r) = (diag.as_bytes(), rcpt.as_bytes());
+    // Where the reply's leading codes and punctuation end; the address
+    // may start anywhere up to there (it can begin with a digit or `-`).
+    let codes = d
+        .iter()
+        .position(|b| {
+            !(b.is_ascii_digit()
+                || matches!(b, b' ' | b'.' | b'-' | b':' | b'#' | b'<'))
+        })
+        .unwrap_or(d.len());
+    (0..=codes).any(|at| {
+        d.get(at..at + r.len()).is_some_and(|w| w.eq_ignore_ascii_case(r)) && {
+            let after = diag.get(at + r.len()..).unwrap_or("");
+            let after = after.trim_start_matches('>');
+            after.starts_with("...") || after.starts_with([':', ','])
+        }
+    })
 }
 
 fn command_rule(
@@ -602,6 +609,15 @@ mod tests {
             ),
             Filtered
         );
+    }
+
+    #[test]
+    fn an_echoed_address_may_start_like_a_code() {
+        let echoes = |d: &str| echoes_recipient(Some(d), Some("12-3@x.org"));
+        assert!(echoes("550 12-3@X.org... User unknown"));
+        assert!(echoes("550 5.1.1 <12-3@x.org>: no such user"));
+        assert!(!echoes("550 unknown user <12-3@x.org>"));
+        assert!(!echoes("550 12-3@x.org is unknown"));
     }
 
     #[test]
