@@ -249,3 +249,41 @@ WHERE substr(event_key, 1, 8) IN (
 DROP INDEX events_by_key;
 CREATE UNIQUE INDEX events_by_key ON events (substr(event_key, 1, 8),
     key_slot);
+
+-- migration 4
+
+-- Keys by day, histories by chain: the two indexes that took a write at a
+-- random position with every event are replaced by writes that land
+-- together.
+--
+-- The idempotency key is indexed under the day of its report (the report's
+-- own Date, or a webhook event's timestamp; 0 when it has none): reports
+-- arrive roughly in the order they were written, so a batch's keys go into
+-- the few pages of the last days instead of pages all over the index. The
+-- day comes from the report's bytes, so the same report always has the
+-- same day and a re-ingest finds its keys. Events recorded before keys had
+-- days keep `key_day` NULL and their own index (events_by_key, now holding
+-- those rows alone), which a new event's duplicate check also consults
+-- while such rows exist.
+ALTER TABLE events ADD COLUMN key_day INTEGER;
+DROP INDEX events_by_key;
+CREATE UNIQUE INDEX events_by_key ON events (substr(event_key, 1, 8),
+    key_slot) WHERE key_day IS NULL;
+CREATE UNIQUE INDEX events_by_day_key ON events (key_day,
+    substr(event_key, 1, 8), key_slot) WHERE key_day IS NOT NULL;
+
+-- An address's events are a chain: each event names the address's
+-- previous event (`prev_id`, in the order recorded) and the address row
+-- its last one (`last_id`). Recording an event writes both in rows that
+-- are written anyway, where the by-address index took one more write at a
+-- random position; reading a history (a late report's recompute, `rebound
+-- status`) walks the chain and sorts it by event_time.
+ALTER TABLE events ADD COLUMN prev_id INTEGER;
+ALTER TABLE addresses ADD COLUMN last_id INTEGER;
+UPDATE events SET prev_id = chain.prev
+FROM (SELECT id, lag(id) OVER (PARTITION BY address_id ORDER BY id) AS prev
+      FROM events WHERE address_id IS NOT NULL) AS chain
+WHERE events.id = chain.id AND chain.prev IS NOT NULL;
+UPDATE addresses SET last_id = (
+    SELECT max(id) FROM events WHERE events.address_id = addresses.id);
+DROP INDEX events_by_address;

@@ -58,7 +58,10 @@ impl Rng {
 fn report(i: u64, total: u64, rng: &mut Rng) -> Report {
     let addr = rng.next() % ADDRESSES;
     let span = 12 * 7 * 86400;
-    let mut time = START + (i as i64 * span / total as i64);
+    // The report is dated when it arrives; its event a day earlier when
+    // it is late.
+    let date = START + (i as i64 * span / total as i64);
+    let mut time = date;
     if rng.next().is_multiple_of(100) {
         time -= 86400;
     }
@@ -146,6 +149,7 @@ fn report(i: u64, total: u64, rng: &mut Rng) -> Report {
         message_id: rec.message_id.clone(),
         records: vec![rec],
         fingerprint: Some(format!("{i:x}")),
+        date: Some(date),
         ..Report::default()
     }
 }

@@ -6,7 +6,7 @@
 use rusqlite::{Row, params};
 use serde::Serialize;
 
-use super::ingest::{Batch, insert_keyed, key_of, load};
+use super::ingest::{Batch, CHAIN, Key, insert_keyed, key_day, key_of, load};
 use super::state::{AddressState, Fact, Kind, State};
 use super::{Ledger, LedgerError, normalise_address};
 use crate::time;
@@ -101,7 +101,7 @@ impl Ledger {
     pub fn status(&self, address: &str) -> Result<AddressReport, LedgerError> {
         let address = normalise_address(address);
         let run = || -> rusqlite::Result<AddressReport> {
-            let Some((id, state)) = load(self.conn(), &address)? else {
+            let Some(row) = load(self.conn(), &address)? else {
                 return Ok(AddressReport {
                     address: address.clone(),
                     state: None,
@@ -111,14 +111,14 @@ impl Ledger {
             let history = self
                 .conn()
                 .prepare(&format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE address_id = ?1
-                     ORDER BY event_time, id"
+                    "{CHAIN} SELECT {EVENT_COLUMNS} FROM events
+                     WHERE id IN chain ORDER BY event_time, id"
                 ))?
-                .query_map([id], EventRow::from_row)?
+                .query_map([row.head], EventRow::from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(AddressReport {
                 address: address.clone(),
-                state: Some(state),
+                state: Some(row.state),
                 history,
             })
         };
@@ -133,7 +133,7 @@ impl Ledger {
         address: &str,
     ) -> Result<Option<AddressState>, LedgerError> {
         load(self.conn(), &normalise_address(address))
-            .map(|found| found.map(|(_, s)| s))
+            .map(|found| found.map(|row| row.state))
             .map_err(|e| self.error(e))
     }
 
@@ -173,36 +173,44 @@ impl Ledger {
             .map_or(0, |d| d.as_nanos());
         self.write(|tx| {
             let suppressed = load(tx, &address)?
-                .is_some_and(|(_, s)| s.state == State::Suppressed);
+                .is_some_and(|row| row.state.state == State::Suppressed);
             if suppressed == (kind == Kind::Suppress) {
                 return Ok(false);
             }
-            let key = key_of(&[
-                "manual",
-                &address,
-                kind.as_str(),
-                &nanos.to_string(),
-                note,
-            ]);
+            // The key holds the time in nanoseconds: it was never
+            // recorded, not even before keys had days.
+            let key = Key {
+                key: key_of(&[
+                    "manual",
+                    &address,
+                    kind.as_str(),
+                    &nanos.to_string(),
+                    note,
+                ]),
+                day: key_day(Some(now)),
+                legacy: false,
+            };
             let mut batch = Batch::new(tx, policy);
-            let address_id = batch.address_id(&address)?;
+            let (address_id, prev) = batch.chain(&address)?;
             let inserted = insert_keyed(tx, &key, |slot| {
                 tx.prepare_cached(
                     "INSERT INTO events (event_key, address_id, kind,
-                       event_time, recorded_at, source, note, key_slot)
-                     VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5, ?6)
+                       event_time, recorded_at, source, note, key_slot,
+                       key_day, prev_id)
+                     VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5, ?6, ?7, ?8)
                      ON CONFLICT DO NOTHING",
                 )?
                 .execute(params![
-                    &key[..],
+                    &key.key[..],
                     address_id,
                     kind.as_str(),
                     now,
                     note,
-                    slot
+                    slot,
+                    key.day,
+                    prev,
                 ])
             })?;
-            // The key holds the time in nanoseconds: never recorded yet.
             let Some(id) = inserted else { return Ok(false) };
             let fact = Fact { id, kind, action: None, time: now };
             batch.touch(&address, fact)?;

@@ -4,14 +4,17 @@
 //!
 //! Idempotency: each record's key is 128 bits of SHA-256 over the report's
 //! Message-ID (else the SHA-256 of its bytes), the recipient and the event
-//! type. The unique `events_by_key` index holds the key's first 64 bits and
-//! a slot, so inserting the event is its duplicate check; a record whose
-//! full key is found among the rows of its prefix is a counted duplicate
-//! that changes nothing (a prefix shared by two different keys takes the
-//! next slot, see [`insert_keyed`]).
+//! type. The unique `events_by_day_key` index holds the day of the report
+//! ([`key_day`]), the key's first 64 bits and a slot, so inserting the
+//! event is its duplicate check; a record whose full key is found among
+//! the rows of its day and prefix is a counted duplicate that changes
+//! nothing (a prefix shared by two different keys takes the next slot, see
+//! [`insert_keyed`]).
 //!
-//! New addresses get their ids in memory and their rows once, with their
-//! state, at the end of the batch.
+//! Address states are brought up to date in memory and written once, at
+//! the end of the batch. Each new event names the previous event
+//! of its address (`prev_id`) and becomes the head of the address's chain
+//! (`addresses.last_id`): [`history`] walks it.
 //!
 //! Order: an event later than everything an address has seen is applied
 //! on top of its stored state; an earlier one (a report that arrived late)
@@ -70,6 +73,13 @@ pub fn event_key(report: &Report, rec: &Record) -> [u8; 16] {
     ])
 }
 
+/// The day under which a report's keys are indexed: the day of its own
+/// date (Unix seconds), 0 when it has none. It depends on the report's
+/// bytes alone, so the same report always finds its keys again.
+pub(crate) fn key_day(date: Option<i64>) -> i64 {
+    date.map_or(0, |t| t.div_euclid(86_400))
+}
+
 /// 128 bits of SHA-256 over NUL-separated parts.
 pub(crate) fn key_of(parts: &[&str]) -> [u8; 16] {
     let mut h = Sha256::new();
@@ -103,6 +113,7 @@ impl Ledger {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let policy = self.policy;
+        let legacy = self.legacy_keys;
         let now = time::now();
         self.write(|tx| {
             let mut batch = Batch::new(tx, policy);
@@ -110,8 +121,10 @@ impl Ledger {
             let mut new = Vec::new();
             for item in items {
                 sum.reports += 1;
+                let day = key_day(item.report.date);
                 for rec in &item.report.records {
-                    let key = event_key(item.report, rec);
+                    let key =
+                        Key { key: event_key(item.report, rec), day, legacy };
                     let msg_id = item.report.message_id.as_deref();
                     match batch.record(&key, rec, msg_id, item.source, now)? {
                         Some(id) => {
@@ -151,11 +164,12 @@ struct Cached {
     /// Its row id in `addresses`.
     id: i64,
     state: AddressState,
-    /// The state as stored before the batch (the default state for an
-    /// address the ledger has never seen).
+    /// Its last event (the head of its chain).
+    head: Option<i64>,
+    /// The state and head as stored before the batch (the default state
+    /// and no head for an address the ledger has never seen).
     stored: AddressState,
-    /// The address has no row yet: it is inserted once, at the end.
-    new: bool,
+    stored_head: Option<i64>,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -165,9 +179,6 @@ pub(crate) struct Batch<'t, 'c> {
     tx: &'t Transaction<'c>,
     policy: Policy,
     cache: HashMap<String, Cached>,
-    /// The id the next new address gets (read on first need): the batch
-    /// holds the write lock, so nobody else allocates meanwhile.
-    next_id: Option<i64>,
 }
 
 /// The send a bounce refers to (by the returned Message-ID).
@@ -177,20 +188,45 @@ struct SendRef {
     sent_at: i64,
 }
 
+/// An event's idempotency key and where it is indexed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    /// The 128-bit key.
+    pub key: [u8; 16],
+    /// Its [`key_day`].
+    pub day: i64,
+    /// The ledger holds events recorded before keys had days (see
+    /// [`Ledger::legacy_keys`]): they are looked up too.
+    pub legacy: bool,
+}
+
 /// Inserts an event unless its key is recorded; returns its row id, or
 /// `None` for a duplicate. `insert(slot)` runs the event's `INSERT ... ON
-/// CONFLICT DO NOTHING` with `key_slot = slot` and returns the rows added.
+/// CONFLICT DO NOTHING` with `key_day = key.day` and `key_slot = slot` and
+/// returns the rows added.
 ///
-/// The unique index `events_by_key` holds the key's first 64 bits and a
-/// slot, so the insert itself is the duplicate check: an event goes in at
-/// slot 0. Only when another event holds its 64 bits are the rows sharing
-/// them compared on all 128: the same key is a duplicate, a different one
-/// (a prefix collision) takes the next free slot.
+/// The unique index `events_by_day_key` holds the key's day, its first 64
+/// bits and a slot, so the insert itself is the duplicate check: an event
+/// goes in at slot 0. Only when another event of the day holds its 64 bits
+/// are the rows sharing them compared on all 128: the same key is a
+/// duplicate, a different one (a prefix collision) takes the next free
+/// slot. Events recorded before keys had days are looked up by key alone.
 pub(crate) fn insert_keyed(
     tx: &rusqlite::Connection,
-    key: &[u8; 16],
+    key: &Key,
     mut insert: impl FnMut(i64) -> rusqlite::Result<usize>,
 ) -> rusqlite::Result<Option<i64>> {
+    let k = &key.key;
+    if key.legacy
+        && tx
+            .prepare_cached(
+                "SELECT 1 FROM events WHERE key_day IS NULL
+                   AND substr(event_key, 1, 8) = ?1 AND event_key = ?2",
+            )?
+            .exists(params![&k[..8], &k[..]])?
+    {
+        return Ok(None);
+    }
     if insert(0)? == 1 {
         return Ok(Some(tx.last_insert_rowid()));
     }
@@ -198,11 +234,11 @@ pub(crate) fn insert_keyed(
     {
         let mut st = tx.prepare_cached(
             "SELECT event_key, key_slot FROM events
-             WHERE substr(event_key, 1, 8) = ?1",
+             WHERE key_day = ?1 AND substr(event_key, 1, 8) = ?2",
         )?;
-        let mut rows = st.query([&key[..8]])?;
+        let mut rows = st.query(params![key.day, &k[..8]])?;
         while let Some(r) = rows.next()? {
-            if r.get_ref(0)?.as_blob()? == key {
+            if r.get_ref(0)?.as_blob()? == k {
                 return Ok(None);
             }
             slot = slot.max(r.get::<_, i64>(1)? + 1);
@@ -215,7 +251,7 @@ pub(crate) fn insert_keyed(
 impl<'t, 'c> Batch<'t, 'c> {
     /// A batch over `tx`.
     pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
-        Batch { tx, policy, cache: HashMap::new(), next_id: None }
+        Batch { tx, policy, cache: HashMap::new() }
     }
 
     fn send(&self, message_id: &str) -> rusqlite::Result<Option<SendRef>> {
@@ -238,7 +274,7 @@ impl<'t, 'c> Batch<'t, 'c> {
     /// already in the ledger.
     fn record(
         &mut self,
-        key: &[u8; 16],
+        key: &Key,
         rec: &Record,
         message_id: Option<&str>,
         source: &str,
@@ -254,9 +290,12 @@ impl<'t, 'c> Batch<'t, 'c> {
             .map(normalise_address)
             .filter(|a| !a.is_empty())
             .or_else(|| send.as_ref().map(|s| s.recipient.clone()));
-        let address_id = match &address {
-            Some(a) => Some(self.address_id(a)?),
-            None => None,
+        let (address_id, prev) = match &address {
+            Some(a) => {
+                let (id, prev) = self.chain(a)?;
+                (Some(id), prev)
+            }
+            None => (None, None),
         };
         let time = rec
             .event_time
@@ -272,13 +311,14 @@ impl<'t, 'c> Batch<'t, 'c> {
                    action, status, reply_code, diagnostic, remote_mta,
                    provider, campaign_id, feedback_type, detector, rule,
                    message_id, original_message_id, sent_at, event_time,
-                   recorded_at, source, key_slot)
+                   recorded_at, source, key_slot, key_day, prev_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+                   ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
+                   ?24, ?25)
                  ON CONFLICT DO NOTHING",
             )?
             .execute(params![
-                &key[..],
+                &key.key[..],
                 address_id,
                 kind.as_str(),
                 rec.category.map(Category::as_str),
@@ -303,6 +343,8 @@ impl<'t, 'c> Batch<'t, 'c> {
                 now,
                 source,
                 slot,
+                key.day,
+                prev,
             ])
         })?;
         let Some(id) = inserted else {
@@ -321,54 +363,50 @@ impl<'t, 'c> Batch<'t, 'c> {
     }
 
     /// The cached state of an address, loaded (or, for an address the
-    /// ledger has never seen, given the next free id) on first use.
+    /// ledger has never seen, inserted as a bare row) on first use.
+    ///
+    /// A new address gets its row at once, before any event names it:
+    /// with the foreign key checked at commit instead, inserting the row
+    /// would make SQLite search `events` for the rows naming it, and no
+    /// index on `events.address_id` exists to find them.
     fn cached(&mut self, address: &str) -> rusqlite::Result<&mut Cached> {
         let tx = self.tx;
         Ok(match self.cache.entry(address.to_string()) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let (id, stored, new) = match load(tx, address)? {
-                    Some((id, stored)) => (id, stored, false),
-                    None => {
-                        let next = match self.next_id {
-                            Some(n) => n,
-                            None => {
-                                // Events name the new ids before their rows
-                                // exist: the foreign key is checked at
-                                // commit (the setting ends with it).
-                                tx.pragma_update(
-                                    None,
-                                    "defer_foreign_keys",
-                                    true,
-                                )?;
-                                tx.query_row(
-                                    "SELECT coalesce(max(id), 0) + 1
-                                     FROM addresses",
-                                    [],
-                                    |r| r.get(0),
-                                )?
-                            }
-                        };
-                        self.next_id = Some(next + 1);
-                        (next, AddressState::default(), true)
-                    }
+                let row = match load(tx, address)? {
+                    Some(row) => row,
+                    None => Stored {
+                        id: insert(tx, address)?,
+                        state: AddressState::default(),
+                        head: None,
+                    },
                 };
-                let state = stored.clone();
-                e.insert(Cached { id, state, stored, new, stale: false })
+                e.insert(Cached {
+                    id: row.id,
+                    state: row.state.clone(),
+                    head: row.head,
+                    stored: row.state,
+                    stored_head: row.head,
+                    stale: false,
+                })
             }
         })
     }
 
-    /// The row id of an address (its row created if it is new), for the
-    /// events that name it.
-    pub(crate) fn address_id(
+    /// The row id of an address and its last event, for an event about to name it:
+    /// the event's `address_id` and `prev_id`.
+    pub(crate) fn chain(
         &mut self,
         address: &str,
-    ) -> rusqlite::Result<i64> {
-        Ok(self.cached(address)?.id)
+    ) -> rusqlite::Result<(i64, Option<i64>)> {
+        let c = self.cached(address)?;
+        Ok((c.id, c.head))
     }
 
-    /// Brings an address's state up to date with a new event.
+    /// Brings an address's state up to date with an event just linked to
+    /// it (its `address_id` and `prev_id` from [`Batch::chain`]), which
+    /// becomes the head of its chain.
     pub(crate) fn touch(
         &mut self,
         address: &str,
@@ -376,6 +414,7 @@ impl<'t, 'c> Batch<'t, 'c> {
     ) -> rusqlite::Result<()> {
         let policy = self.policy;
         let c = self.cached(address)?;
+        c.head = Some(fact.id);
         if c.stale {
             return Ok(());
         }
@@ -387,73 +426,35 @@ impl<'t, 'c> Batch<'t, 'c> {
         Ok(())
     }
 
-    /// Writes every touched address (recomputing the stale ones, and
-    /// inserting the new ones with their final state), in row order so
-    /// that neighbouring rows share B-tree pages.
+    /// Writes every touched address (recomputing the stale ones), in row
+    /// order so that neighbouring rows share B-tree pages.
     pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        let mut touched: Vec<(&String, &Cached)> = self.cache.iter().collect();
-        touched.sort_unstable_by_key(|(_, c)| c.id);
-        for (address, c) in touched {
-            match (c.new, c.stale) {
-                (false, true) => {
-                    recompute(self.tx, c.id, &c.stored, &self.policy)?;
-                }
-                (false, false) => save(self.tx, c.id, &c.state, &c.stored)?,
-                (true, true) => {
-                    let history = history(self.tx, c.id)?;
-                    let state = AddressState::fold(&history, &self.policy);
-                    insert(self.tx, c.id, address, &state)?;
-                }
-                (true, false) => insert(self.tx, c.id, address, &c.state)?,
+        let mut touched: Vec<&Cached> = self.cache.values().collect();
+        touched.sort_unstable_by_key(|c| c.id);
+        for c in touched {
+            let now =
+                Stored { id: c.id, state: c.state.clone(), head: c.head };
+            let before = (&c.stored, c.stored_head);
+            if c.stale {
+                recompute(self.tx, &now, before, &self.policy)?;
+            } else {
+                save(self.tx, &now, before)?;
             }
         }
         Ok(())
     }
 }
 
-/// Inserts the row of an address the ledger has never seen, with its
-/// state (none when it has no events).
-fn insert(
-    tx: &rusqlite::Connection,
-    id: i64,
-    address: &str,
-    s: &AddressState,
-) -> rusqlite::Result<()> {
-    let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
-        return Ok(());
-    };
-    let c = &s.counts;
+/// Inserts a bare row for an address the ledger has never seen (its state
+/// is written by [`save`] at the end of the batch) and returns its id.
+fn insert(tx: &rusqlite::Connection, address: &str) -> rusqlite::Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO addresses (id, address, domain, state,
-           suppression_reason, suppressed_at, suppressed_by, soft_streak,
-           streak_start, hard_count, soft_count, alert_count, delay_count,
-           complaint_count, unsubscribe_count, auto_reply_count,
-           delivered_count, first_event, last_event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-           ?15, ?16, ?17, ?18, ?19)",
+        "INSERT INTO addresses (address, domain, state, first_event,
+           last_event)
+         VALUES (?1, ?2, 'active', 0, 0)",
     )?
-    .execute(params![
-        id,
-        address,
-        domain_of(address),
-        s.state.as_str(),
-        s.reason.map(|r| r.as_str()),
-        s.suppressed_at,
-        s.suppressed_by,
-        s.soft_streak,
-        s.streak_start,
-        c.hard,
-        c.soft,
-        c.alert,
-        c.delay,
-        c.complaint,
-        c.unsubscribe,
-        c.auto_reply,
-        c.delivered,
-        first,
-        last,
-    ])?;
-    Ok(())
+    .execute(params![address, domain_of(address)])?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// The columns [`fact_of`] reads, in order.
@@ -476,16 +477,25 @@ pub(crate) fn fact_of(
     })
 }
 
-/// An address's history as the state machine sees it, in event order.
+/// The ids of an address's events: its chain walked from `head` (its last
+/// event) through each event's `prev_id`. Select from `events WHERE id IN
+/// chain` with the query's parameter `?1` = the head.
+pub(crate) const CHAIN: &str = "WITH RECURSIVE chain(id) AS (
+       SELECT ?1 UNION ALL
+       SELECT e.prev_id FROM events e JOIN chain ON e.id = chain.id
+       WHERE e.prev_id IS NOT NULL)";
+
+/// An address's history as the state machine sees it, in event order,
+/// from the head of its chain.
 pub(crate) fn history(
     tx: &rusqlite::Connection,
-    address_id: i64,
+    head: Option<i64>,
 ) -> rusqlite::Result<Vec<Fact>> {
     let mut st = tx.prepare_cached(&format!(
-        "SELECT {FACT_COLUMNS} FROM events
-         WHERE address_id = ?1 ORDER BY event_time, id"
+        "{CHAIN} SELECT {FACT_COLUMNS} FROM events
+         WHERE id IN chain ORDER BY event_time, id"
     ))?;
-    let rows = st.query_map([address_id], fact_of)?;
+    let rows = st.query_map([head], fact_of)?;
     let mut out = Vec::new();
     for f in rows {
         out.extend(f?);
@@ -501,16 +511,27 @@ pub(crate) fn action_from_name(s: &str) -> Option<Action> {
 }
 
 /// Recomputes an address's state from its whole history and stores it;
-/// `stored` is what the ledger holds now.
+/// `before` is what the ledger holds now (state and head).
 pub(crate) fn recompute(
     tx: &rusqlite::Connection,
-    address_id: i64,
-    stored: &AddressState,
+    row: &Stored,
+    before: (&AddressState, Option<i64>),
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
-    let state = AddressState::fold(&history(tx, address_id)?, policy);
-    save(tx, address_id, &state, stored)?;
+    let state = AddressState::fold(&history(tx, row.head)?, policy);
+    save(tx, &Stored { state: state.clone(), ..*row }, before)?;
     Ok(state)
+}
+
+/// An address's row: its id, state and last event.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    /// Row id in `addresses`.
+    pub id: i64,
+    /// Its state.
+    pub state: AddressState,
+    /// Its last event (the head of its chain).
+    pub head: Option<i64>,
 }
 
 /// The columns [`state_of`] reads, in order.
@@ -518,13 +539,10 @@ pub(crate) const STATE_COLUMNS: &str = "id, state, suppression_reason, \
      suppressed_at, suppressed_by, soft_streak, streak_start, hard_count, \
      soft_count, alert_count, delay_count, complaint_count, \
      unsubscribe_count, auto_reply_count, delivered_count, first_event, \
-     last_event";
+     last_event, last_id";
 
-/// Reads an `addresses` row selected with [`STATE_COLUMNS`]: its id and
-/// state.
-pub(crate) fn state_of(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, AddressState)> {
+/// Reads an `addresses` row selected with [`STATE_COLUMNS`].
+pub(crate) fn state_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
     let state: String = r.get(1)?;
     let reason: Option<String> = r.get(2)?;
     let s = AddressState {
@@ -549,14 +567,14 @@ pub(crate) fn state_of(
         first_event: r.get(15)?,
         last_event: r.get(16)?,
     };
-    Ok((r.get(0)?, s))
+    Ok(Stored { id: r.get(0)?, state: s, head: r.get(17)? })
 }
 
-/// The row id and stored state of an address.
+/// The stored row of an address.
 pub(crate) fn load(
     tx: &rusqlite::Connection,
     address: &str,
-) -> rusqlite::Result<Option<(i64, AddressState)>> {
+) -> rusqlite::Result<Option<Stored>> {
     tx.prepare_cached(&format!(
         "SELECT {STATE_COLUMNS} FROM addresses WHERE address = ?1"
     ))?
@@ -564,29 +582,29 @@ pub(crate) fn load(
     .optional()
 }
 
-/// Stores an address's state (an address with no events is removed);
-/// `stored` is what the ledger holds now.
+/// Stores an address's state and head (an address with no events is
+/// removed); `before` is what the ledger holds now.
 ///
 /// When the suppression (state and time) is unchanged only the row is
 /// rewritten, leaving the index of suppressed addresses untouched: one
 /// B-tree page per address instead of two.
 fn save(
     tx: &rusqlite::Connection,
-    id: i64,
-    s: &AddressState,
-    stored: &AddressState,
+    row: &Stored,
+    before: (&AddressState, Option<i64>),
 ) -> rusqlite::Result<()> {
+    let (s, (stored, stored_head)) = (&row.state, before);
     let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
         tx.prepare_cached("DELETE FROM addresses WHERE id = ?1")?
-            .execute([id])?;
+            .execute([row.id])?;
         return Ok(());
     };
-    if stored == s {
+    if stored == s && stored_head == row.head {
         return Ok(());
     }
     let c = &s.counts;
     let counts = params![
-        id,
+        row.id,
         s.reason.map(|r| r.as_str()),
         s.suppressed_by,
         s.soft_streak,
@@ -601,13 +619,14 @@ fn save(
         c.delivered,
         first,
         last,
+        row.head,
     ];
     let counters = "suppression_reason = ?2, suppressed_by = ?3,
            soft_streak = ?4, streak_start = ?5, hard_count = ?6,
            soft_count = ?7, alert_count = ?8, delay_count = ?9,
            complaint_count = ?10, unsubscribe_count = ?11,
            auto_reply_count = ?12, delivered_count = ?13, first_event = ?14,
-           last_event = ?15";
+           last_event = ?15, last_id = ?16";
     if stored.state == s.state && stored.suppressed_at == s.suppressed_at {
         tx.prepare_cached(&format!(
             "UPDATE addresses SET {counters} WHERE id = ?1"
@@ -619,8 +638,8 @@ fn save(
         all.push(&state);
         all.push(&s.suppressed_at);
         tx.prepare_cached(&format!(
-            "UPDATE addresses SET {counters}, state = ?16,
-               suppressed_at = ?17
+            "UPDATE addresses SET {counters}, state = ?17,
+               suppressed_at = ?18
              WHERE id = ?1"
         ))?
         .execute(all.as_slice())?;

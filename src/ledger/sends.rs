@@ -101,7 +101,9 @@ impl Ledger {
                     let Some(m) = r.get_ref(4)?.as_str_or_null()? else {
                         continue;
                     };
-                    let Some((send, recipient)) = by_id.get(m) else {
+                    let Some((send, recipient)) =
+                        by_id.get(normalise_message_id(m))
+                    else {
                         continue;
                     };
                     if r.get::<_, Option<i64>>(5)? == Some(send.sent_at) {
@@ -114,23 +116,28 @@ impl Ledger {
             let mut batch = Batch::new(tx, policy);
             for (fact, send, recipient, orphan) in ties {
                 let Some(fact) = fact else { continue };
-                let address_id = if orphan {
-                    Some(batch.address_id(&recipient)?)
+                // An orphan joins the chain of the send's recipient.
+                let (address_id, prev) = if orphan {
+                    let (id, prev) = batch.chain(&recipient)?;
+                    (Some(id), prev)
                 } else {
-                    None
+                    (None, None)
                 };
                 sum.linked_events += tx
                     .prepare_cached(
                         "UPDATE events SET sent_at = ?2,
                            campaign_id = coalesce(campaign_id, ?3),
-                           address_id = coalesce(address_id, ?4)
+                           address_id = coalesce(address_id, ?4),
+                           prev_id = CASE WHEN address_id IS NULL
+                             THEN ?5 ELSE prev_id END
                          WHERE id = ?1",
                     )?
                     .execute(params![
                         fact.id,
                         send.sent_at,
                         send.campaign_id,
-                        address_id
+                        address_id,
+                        prev,
                     ])?;
                 // Bounces that named no recipient take the send's.
                 if orphan {

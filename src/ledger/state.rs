@@ -152,7 +152,7 @@ impl Default for Policy {
 }
 
 /// What the state machine needs of an event.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fact {
     /// Ledger row id (ties in time are broken by it).
     pub id: i64,

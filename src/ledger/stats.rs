@@ -327,21 +327,22 @@ impl Ledger {
         }
 
         let retry = c.query_row(
-            "WITH soft AS (
-               SELECT address_id, min(event_time) AS t FROM events
-               WHERE kind = 'bounce' AND category = 'soft'
-                 AND address_id IS NOT NULL
-                 AND (?1 IS NULL OR campaign_id = ?1)
-                 AND (?2 IS NULL OR event_time >= ?2)
+            "WITH per AS (
+               SELECT address_id,
+                 min(CASE WHEN kind = 'bounce'
+                   AND (?1 IS NULL OR campaign_id = ?1)
+                   AND (?2 IS NULL OR event_time >= ?2)
+                   THEN event_time END) AS t,
+                 max(CASE WHEN kind = 'delivered' THEN event_time END) AS d
+               FROM events
+               WHERE address_id IS NOT NULL AND (kind = 'delivered'
+                 OR (kind = 'bounce' AND category = 'soft'))
                GROUP BY address_id)
-             SELECT count(*),
-               coalesce(sum(EXISTS (SELECT 1 FROM events d
-                 WHERE d.address_id = soft.address_id AND d.kind = 'delivered'
-                   AND d.event_time > soft.t)), 0),
+             SELECT count(*), coalesce(sum(d > t), 0),
                coalesce(sum(EXISTS (SELECT 1 FROM addresses a
-                 WHERE a.id = soft.address_id
+                 WHERE a.id = per.address_id
                    AND a.suppression_reason = 'soft_escalated')), 0)
-             FROM soft",
+             FROM per WHERE t IS NOT NULL",
             args,
             |r| {
                 let (n, ok): (i64, i64) = (r.get(0)?, r.get(1)?);

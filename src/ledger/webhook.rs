@@ -154,6 +154,7 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
         )),
         detector: Some("webhook"),
         records: vec![rec],
+        date: time,
         ..Report::default()
     }))
 }

@@ -81,6 +81,11 @@ pub struct Report {
     /// no Message-ID: it identifies the message then (see
     /// [`Report::identity`]).
     pub fingerprint: Option<String>,
+    /// Its Date (Unix seconds), when valid. With its identity it places
+    /// the report's records in the ledger: it depends on the message's
+    /// bytes alone, unlike a record's event time, which the detectors
+    /// read from wherever the format keeps it.
+    pub date: Option<i64>,
 }
 
 impl Report {
@@ -498,6 +503,8 @@ impl Parser {
         let message_id = mail.msg.message_id().map(str::to_string);
         let subject = (!mail.subject.is_empty()).then(|| mail.subject.clone());
         let fingerprint = message_id.is_none().then(|| fingerprint(raw));
+        let date =
+            mail.msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
         let Some((detector, rows)) = detect::run(&mail) else {
             return Ok(Report {
                 message_id,
@@ -505,6 +512,7 @@ impl Parser {
                 detector: None,
                 records: vec![],
                 fingerprint,
+                date,
             });
         };
         let mut memo = classify::Memo::default();
@@ -543,6 +551,7 @@ impl Parser {
             detector: Some(detector),
             records: dedupe(records),
             fingerprint,
+            date,
         })
     }
 
