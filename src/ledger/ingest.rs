@@ -21,8 +21,9 @@
 //! marks the address for a full recompute from its history in event_time
 //! order at the end of the batch.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+// A fast hasher: the keys are addresses from our own ledger and reports,
+// and every event looks its address up several times.
+use foldhash::{HashMap, HashMapExt};
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
@@ -115,8 +116,24 @@ impl Ledger {
         let policy = self.policy;
         let legacy = self.legacy_keys;
         let now = time::now();
-        self.write(|tx| {
+        // The rows known from earlier batches; `write` leaves
+        // `self.known` empty, and it gets them back only when this batch
+        // commits.
+        let mut known = std::mem::take(&mut self.known);
+        if known.rows.len() > KNOWN_MAX {
+            known.rows = HashMap::new();
+        }
+        let (sum, new, known) = self.write(move |tx| {
+            let version: i64 =
+                tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            if known.version != Some(version) {
+                // Another connection wrote since: what we knew may be
+                // stale.
+                known.rows.clear();
+            }
+            known.version = Some(version);
             let mut batch = Batch::new(tx, policy);
+            batch.known = std::mem::take(&mut known.rows);
             let mut sum = IngestSummary::default();
             let mut new = Vec::new();
             for item in items {
@@ -135,7 +152,7 @@ impl Ledger {
                     }
                 }
             }
-            batch.finish()?;
+            known.rows = batch.finish()?;
             if let Some(cp) = checkpoint {
                 tx.execute(
                     "INSERT INTO checkpoints
@@ -154,9 +171,29 @@ impl Ledger {
                     ],
                 )?;
             }
-            Ok((sum, new))
-        })
+            Ok((sum, new, known))
+        })?;
+        self.known = known;
+        Ok((sum, new))
     }
+}
+
+/// At most this many address rows are kept between batches (a few hundred
+/// bytes each); past it the next batch starts afresh.
+const KNOWN_MAX: usize = 2_000_000;
+
+/// The address rows as this connection last committed them, so that the
+/// next batch need not read them again. Valid only while no other
+/// connection has written: `PRAGMA data_version` (which changes with
+/// every other connection's commit, never with this one's) is checked
+/// under the write lock at the start of each batch. Any other write
+/// through this connection forgets them ([`Ledger::write`]).
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// `data_version` when the rows were committed.
+    version: Option<i64>,
+    /// Address → row.
+    rows: HashMap<String, Stored>,
 }
 
 /// A cached address state within a batch.
@@ -179,6 +216,11 @@ pub(crate) struct Batch<'t, 'c> {
     tx: &'t Transaction<'c>,
     policy: Policy,
     cache: HashMap<String, Cached>,
+    /// Rows committed by earlier batches of this connection (see
+    /// [`Known`]), taken on first use.
+    pub(crate) known: HashMap<String, Stored>,
+    /// Whether `sends` has any row (read on first need).
+    has_sends: Option<bool>,
 }
 
 /// The send a bounce refers to (by the returned Message-ID).
@@ -251,23 +293,40 @@ pub(crate) fn insert_keyed(
 impl<'t, 'c> Batch<'t, 'c> {
     /// A batch over `tx`.
     pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
-        Batch { tx, policy, cache: HashMap::new() }
+        Batch {
+            tx,
+            policy,
+            cache: HashMap::new(),
+            known: HashMap::new(),
+            has_sends: None,
+        }
     }
 
-    fn send(&self, message_id: &str) -> rusqlite::Result<Option<SendRef>> {
-        self.tx
-            .prepare_cached(
-                "SELECT recipient, campaign_id, sent_at FROM sends
+    fn send(&mut self, message_id: &str) -> rusqlite::Result<Option<SendRef>> {
+        let tx = self.tx;
+        let has_sends = match self.has_sends {
+            Some(h) => h,
+            None => *self.has_sends.insert(tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sends)",
+                [],
+                |r| r.get(0),
+            )?),
+        };
+        if !has_sends {
+            return Ok(None);
+        }
+        tx.prepare_cached(
+            "SELECT recipient, campaign_id, sent_at FROM sends
                  WHERE message_id = ?1",
-            )?
-            .query_row([message_id], |r| {
-                Ok(SendRef {
-                    recipient: r.get(0)?,
-                    campaign_id: r.get(1)?,
-                    sent_at: r.get(2)?,
-                })
+        )?
+        .query_row([message_id], |r| {
+            Ok(SendRef {
+                recipient: r.get(0)?,
+                campaign_id: r.get(1)?,
+                sent_at: r.get(2)?,
             })
-            .optional()
+        })
+        .optional()
     }
 
     /// Records one event and returns its row id; `None` when its key is
@@ -370,28 +429,30 @@ impl<'t, 'c> Batch<'t, 'c> {
     /// would make SQLite search `events` for the rows naming it, and no
     /// index on `events.address_id` exists to find them.
     fn cached(&mut self, address: &str) -> rusqlite::Result<&mut Cached> {
-        let tx = self.tx;
-        Ok(match self.cache.entry(address.to_string()) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let row = match load(tx, address)? {
+        if !self.cache.contains_key(address) {
+            let row = match self.known.remove(address) {
+                Some(row) => row,
+                None => match load(self.tx, address)? {
                     Some(row) => row,
                     None => Stored {
-                        id: insert(tx, address)?,
+                        id: insert(self.tx, address)?,
                         state: AddressState::default(),
                         head: None,
                     },
-                };
-                e.insert(Cached {
-                    id: row.id,
-                    state: row.state.clone(),
-                    head: row.head,
-                    stored: row.state,
-                    stored_head: row.head,
-                    stale: false,
-                })
-            }
-        })
+                },
+            };
+            let c = Cached {
+                id: row.id,
+                state: row.state.clone(),
+                head: row.head,
+                stored: row.state,
+                stored_head: row.head,
+                stale: false,
+            };
+            self.cache.insert(address.to_string(), c);
+        }
+        // Present: found or inserted just above.
+        self.cache.get_mut(address).ok_or(rusqlite::Error::QueryReturnedNoRows)
     }
 
     /// The row id of an address and its last event, for an event about to name it:
@@ -427,21 +488,28 @@ impl<'t, 'c> Batch<'t, 'c> {
     }
 
     /// Writes every touched address (recomputing the stale ones), in row
-    /// order so that neighbouring rows share B-tree pages.
-    pub(crate) fn finish(self) -> rusqlite::Result<()> {
-        let mut touched: Vec<&Cached> = self.cache.values().collect();
-        touched.sort_unstable_by_key(|c| c.id);
-        for c in touched {
-            let now =
-                Stored { id: c.id, state: c.state.clone(), head: c.head };
+    /// order so that neighbouring rows share B-tree pages. Returns the rows
+    /// as written, with the known rows the batch did not touch: what the
+    /// ledger holds once the batch commits.
+    pub(crate) fn finish(self) -> rusqlite::Result<HashMap<String, Stored>> {
+        let mut known = self.known;
+        let mut touched: Vec<(String, Cached)> =
+            self.cache.into_iter().collect();
+        touched.sort_unstable_by_key(|(_, c)| c.id);
+        for (address, c) in touched {
+            let mut now = Stored { id: c.id, state: c.state, head: c.head };
             let before = (&c.stored, c.stored_head);
             if c.stale {
-                recompute(self.tx, &now, before, &self.policy)?;
+                now.state = recompute(self.tx, &now, before, &self.policy)?;
             } else {
                 save(self.tx, &now, before)?;
             }
+            // An address left without events has no row any more.
+            if now.state.first_event.is_some() {
+                known.insert(address, now);
+            }
         }
-        Ok(())
+        Ok(known)
     }
 }
 
@@ -621,28 +689,31 @@ fn save(
         last,
         row.head,
     ];
-    let counters = "suppression_reason = ?2, suppressed_by = ?3,
-           soft_streak = ?4, streak_start = ?5, hard_count = ?6,
-           soft_count = ?7, alert_count = ?8, delay_count = ?9,
-           complaint_count = ?10, unsubscribe_count = ?11,
-           auto_reply_count = ?12, delivered_count = ?13, first_event = ?14,
-           last_event = ?15, last_id = ?16";
+    // The counters (?2..?16) of both statements, spelt once.
+    macro_rules! update {
+        ($($more:literal)?) => {
+            concat!(
+                "UPDATE addresses SET suppression_reason = ?2,
+                   suppressed_by = ?3, soft_streak = ?4, streak_start = ?5,
+                   hard_count = ?6, soft_count = ?7, alert_count = ?8,
+                   delay_count = ?9, complaint_count = ?10,
+                   unsubscribe_count = ?11, auto_reply_count = ?12,
+                   delivered_count = ?13, first_event = ?14, last_event = ?15,
+                   last_id = ?16",
+                $($more,)?
+                " WHERE id = ?1"
+            )
+        };
+    }
     if stored.state == s.state && stored.suppressed_at == s.suppressed_at {
-        tx.prepare_cached(&format!(
-            "UPDATE addresses SET {counters} WHERE id = ?1"
-        ))?
-        .execute(counts)?;
+        tx.prepare_cached(update!())?.execute(counts)?;
     } else {
         let state = s.state.as_str();
         let mut all = counts.to_vec();
         all.push(&state);
         all.push(&s.suppressed_at);
-        tx.prepare_cached(&format!(
-            "UPDATE addresses SET {counters}, state = ?17,
-               suppressed_at = ?18
-             WHERE id = ?1"
-        ))?
-        .execute(all.as_slice())?;
+        tx.prepare_cached(update!(", state = ?17, suppressed_at = ?18"))?
+            .execute(all.as_slice())?;
     }
     Ok(())
 }

@@ -165,6 +165,8 @@ pub struct Ledger {
     /// The ledger holds events recorded before keys were indexed by day
     /// (migration 4): a new event's duplicate check looks them up too.
     legacy_keys: bool,
+    /// Address rows committed by this connection's last ingest batch.
+    known: ingest::Known,
 }
 
 /// The migrations of [`SCHEMA`]: (version, SQL).
@@ -238,6 +240,7 @@ impl Ledger {
             busy_timeout: opts.busy_timeout,
             policy: Policy::default(),
             legacy_keys: false,
+            known: ingest::Known::default(),
         };
         ledger.configure(opts).map_err(|e| ledger.error(e))?;
         ledger.migrate(opts.read_only)?;
@@ -442,6 +445,9 @@ impl Ledger {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, LedgerError> {
+        // Whatever this write changes, the address rows an ingest batch
+        // remembered may no longer be what the ledger holds.
+        self.known = ingest::Known::default();
         let (path, busy) = (self.path.clone(), self.busy_timeout);
         let tx = self
             .conn
@@ -986,6 +992,55 @@ mod tests {
             .count() as i64;
         let retry = l.stats(&stats::Filter::default()).unwrap().retry;
         assert_eq!((retry.soft_bounced, retry.recovered), (soft, recovered));
+    }
+
+    /// An ingest batch starts from the address rows the last one
+    /// committed, unless someone else wrote in between: another connection
+    /// (another process) or another kind of write on this one.
+    #[test]
+    fn remembered_address_rows_never_hide_another_writer() {
+        use crate::model::{Action, EventType, Record};
+        use crate::parse::Report;
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.db");
+        let mut a = Ledger::open(&p).unwrap();
+        let mut b = Ledger::open(&p).unwrap();
+        let soft = |n: i64| Report {
+            message_id: Some(format!("<s{n}@mx.example.net>")),
+            records: vec![Record {
+                recipient: Some("x@example.org".into()),
+                kind: Some(EventType::Bounce),
+                action: Some(Action::Retry),
+                event_time: Some(crate::time::format_rfc3339(
+                    1_704_067_200 + n * 60,
+                )),
+                ..Record::default()
+            }],
+            ..Report::default()
+        };
+        let ingest = |l: &mut Ledger, n: i64| {
+            let r = soft(n);
+            l.ingest(&[IngestItem { source: "t", report: &r }], None).unwrap();
+        };
+        ingest(&mut a, 1);
+        // Another connection records a bounce and suppresses by hand.
+        ingest(&mut b, 2);
+        assert!(b.suppress("x@example.org", "by hand").unwrap());
+        ingest(&mut a, 3);
+        let st = a.status("x@example.org").unwrap();
+        let s = st.state.unwrap();
+        assert_eq!(s.counts.soft, 3);
+        assert_eq!(s.state, State::Suppressed);
+        assert_eq!(s.reason, Some(SuppressionReason::Manual));
+        assert_eq!(st.history.len(), 4);
+        // This connection lifts it, then ingests again.
+        assert!(a.unsuppress("x@example.org", "by hand").unwrap());
+        ingest(&mut a, 4);
+        let st = b.status("x@example.org").unwrap();
+        let s = st.state.unwrap();
+        assert_eq!((s.counts.soft, s.state), (4, State::Active));
+        assert_eq!(st.history.len(), 6);
     }
 
     #[test]
