@@ -37,8 +37,10 @@ pub struct IngestArgs {
     /// timestamp, ip, domain).
     #[arg(long, value_name = "FILE.jsonl")]
     pub events: Vec<PathBuf>,
-    /// Reports per transaction.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Reports per transaction: each commit writes every ledger page its
+    /// batch changed, so bigger batches record faster; they hold more in
+    /// memory, and a killed run redoes at most one batch.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: u32,
     /// Soft bounces in a row that suppress an address (stored in the
     /// ledger; changing it recomputes every address).
