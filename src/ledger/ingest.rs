@@ -196,17 +196,13 @@ pub(crate) struct Known {
     rows: HashMap<String, Stored>,
 }
 
-/// A cached address state within a batch.
+/// A cached address row within a batch.
 struct Cached {
-    /// Its row id in `addresses`.
-    id: i64,
-    state: AddressState,
-    /// Its last event (the head of its chain).
-    head: Option<i64>,
-    /// The state and head as stored before the batch (the default state
-    /// and no head for an address the ledger has never seen).
-    stored: AddressState,
-    stored_head: Option<i64>,
+    /// The row as the batch has made it.
+    now: Stored,
+    /// The row as stored before the batch (the default state and no head
+    /// for an address the ledger has never seen).
+    before: Stored,
     /// An event arrived out of order: recompute from history at the end.
     stale: bool,
 }
@@ -441,14 +437,7 @@ impl<'t, 'c> Batch<'t, 'c> {
                     },
                 },
             };
-            let c = Cached {
-                id: row.id,
-                state: row.state.clone(),
-                head: row.head,
-                stored: row.state,
-                stored_head: row.head,
-                stale: false,
-            };
+            let c = Cached { now: row.clone(), before: row, stale: false };
             self.cache.insert(address.to_string(), c);
         }
         // Present: found or inserted just above.
@@ -462,7 +451,7 @@ impl<'t, 'c> Batch<'t, 'c> {
         address: &str,
     ) -> rusqlite::Result<(i64, Option<i64>)> {
         let c = self.cached(address)?;
-        Ok((c.id, c.head))
+        Ok((c.now.id, c.now.head))
     }
 
     /// Brings an address's state up to date with an event just linked to
@@ -475,12 +464,12 @@ impl<'t, 'c> Batch<'t, 'c> {
     ) -> rusqlite::Result<()> {
         let policy = self.policy;
         let c = self.cached(address)?;
-        c.head = Some(fact.id);
+        c.now.head = Some(fact.id);
         if c.stale {
             return Ok(());
         }
-        if c.state.in_order(fact.time) {
-            c.state.apply(&fact, &policy);
+        if c.now.state.in_order(fact.time) {
+            c.now.state.apply(&fact, &policy);
         } else {
             c.stale = true;
         }
@@ -495,14 +484,13 @@ impl<'t, 'c> Batch<'t, 'c> {
         let mut known = self.known;
         let mut touched: Vec<(String, Cached)> =
             self.cache.into_iter().collect();
-        touched.sort_unstable_by_key(|(_, c)| c.id);
+        touched.sort_unstable_by_key(|(_, c)| c.now.id);
         for (address, c) in touched {
-            let mut now = Stored { id: c.id, state: c.state, head: c.head };
-            let before = (&c.stored, c.stored_head);
+            let (mut now, before) = (c.now, c.before);
             if c.stale {
-                now.state = recompute(self.tx, &now, before, &self.policy)?;
+                now.state = recompute(self.tx, &now, &before, &self.policy)?;
             } else {
-                save(self.tx, &now, before)?;
+                save(self.tx, &now, &before)?;
             }
             // An address left without events has no row any more.
             if now.state.first_event.is_some() {
@@ -579,11 +567,11 @@ pub(crate) fn action_from_name(s: &str) -> Option<Action> {
 }
 
 /// Recomputes an address's state from its whole history and stores it;
-/// `before` is what the ledger holds now (state and head).
+/// `row` gives its id and head, `before` is what the ledger holds now.
 pub(crate) fn recompute(
     tx: &rusqlite::Connection,
     row: &Stored,
-    before: (&AddressState, Option<i64>),
+    before: &Stored,
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
     let state = AddressState::fold(&history(tx, row.head)?, policy);
@@ -592,7 +580,7 @@ pub(crate) fn recompute(
 }
 
 /// An address's row: its id, state and last event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Stored {
     /// Row id in `addresses`.
     pub id: i64,
@@ -659,15 +647,15 @@ pub(crate) fn load(
 fn save(
     tx: &rusqlite::Connection,
     row: &Stored,
-    before: (&AddressState, Option<i64>),
+    before: &Stored,
 ) -> rusqlite::Result<()> {
-    let (s, (stored, stored_head)) = (&row.state, before);
+    let (s, stored) = (&row.state, &before.state);
     let (Some(first), Some(last)) = (s.first_event, s.last_event) else {
         tx.prepare_cached("DELETE FROM addresses WHERE id = ?1")?
             .execute([row.id])?;
         return Ok(());
     };
-    if stored == s && stored_head == row.head {
+    if row == before {
         return Ok(());
     }
     let c = &s.counts;
