@@ -277,7 +277,7 @@ fn confirm(
     input: &Input<'_>,
     status: Option<&str>,
 ) -> (Reason, String) {
-    if r != Reason::UserUnknown || rule == "text:not_in_directory" {
+    if r != Reason::UserUnknown || rule == text::NOT_IN_DIRECTORY {
         return (r, rule);
     }
     let subject = status.and_then(|s| s.get(1..3));

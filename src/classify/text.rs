@@ -12,6 +12,11 @@ use regex::bytes::{RegexBuilder, RegexSet, RegexSetBuilder};
 use super::reason::Reason;
 use Reason::*;
 
+/// The rule of a recipient missing from the receiver's directory: a
+/// lookup of the recipient, so its "unknown user" needs no other
+/// confirmation (`super::confirm`).
+pub(crate) const NOT_IN_DIRECTORY: &str = "text:not_in_directory";
+
 /// The phrase table, in priority order.
 #[rustfmt::skip]
 pub const RULES: &[(&str, Reason, &str)] = &[
@@ -33,7 +38,7 @@ pub const RULES: &[(&str, Reason, &str)] = &[
     // Exchange's NDR text for a recipient missing from its directory
     // (5.1.1 RESOLVER.ADR.RecipNotFound): "The e-mail account does not
     // exist at the organization this message was sent to".
-    ("text:not_in_directory", UserUnknown, r"not listed in (?:the )?(?:public |local )?(?:domino directory|name (?:&|and) address book|directory)|not found in (?:the )?(?:domino |ldap )?directory|account does not exist at the organization|ディレクトリ[^。]{0,20}(?:見つかりません|ありません)"),
+    (NOT_IN_DIRECTORY, UserUnknown, r"not listed in (?:the )?(?:public |local )?(?:domino directory|name (?:&|and) address book|directory)|not found in (?:the )?(?:domino |ldap )?directory|account does not exist at the organization|ディレクトリ[^。]{0,20}(?:見つかりません|ありません)"),
     // Block lists and reputation: the sender must act.
     ("text:blocklist", Blocklisted, r"black ?list|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracudacentral|sorbs|listed (?:on|in|at|by)|on (?:our|a|the) (?:block|black) ?list|\bbl23\b|s3150|liste noire|lista negra|schwarze(?:n)? liste|черн(?:ый|ом) спис"),
     ("text:reputation", BadReputation, r"reputation|\btss0[49]\b|user complaints|sender score|poor email|low quality|too many (?:unwanted|complaints)"),
