@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 use mail_parser::MessageParser;
 use rebound::Parser;
 
+/// The binary's allocator (see `src/main.rs`), for both loops.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus/dev/emails");

@@ -22,6 +22,11 @@ use rebound::sweep::config::{AccountSettings, After, Secret};
 use rebound::sweep::{Observer, Options, TlsMode, connect};
 use rebound::{ParseConfig, Parser};
 
+/// mimalloc: measured faster than the system allocator for rebound's many
+/// small allocations (parse bench: rebound parse+classify +5%).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU seconds used so far by this process (`self`) or, for Dovecot's
 /// master, by its finished child processes (Linux `/proc`; 0 elsewhere).
 fn cpu_seconds(pid: &str, children: bool) -> f64 {
