@@ -292,13 +292,14 @@ pub fn sweep(
         true => None,
     };
     let credential = account.secret.read()?;
+    let connector = connect::Connector::new(account)?;
     // Fetches run on a second session, so that moves on the first one
     // overlap with them; a dry run moves nothing and needs only one. Both
     // log in at the same time.
     let (session, reader) = std::thread::scope(|scope| {
         let reader = (!opts.dry_run)
-            .then(|| scope.spawn(|| connect::open(account, &credential)));
-        let session = connect::open(account, &credential);
+            .then(|| scope.spawn(|| connector.open(&credential)));
+        let session = connector.open(&credential);
         let reader = reader.map(|r| {
             r.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         });
