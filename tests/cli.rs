@@ -326,6 +326,21 @@ fn a_bad_message_inside_an_mbox_is_named_by_its_position() {
         err.contains(&format!("{}#2: cannot parse", path.display())),
         "{err}"
     );
+    // Recording the mbox names the bad message the same way.
+    let db = dir.path().join("ledger.db");
+    let o = rebound()
+        .args(["ingest", "--db"])
+        .arg(&db)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{}#2: cannot parse", path.display())),
+        "{err}"
+    );
+    assert!(err.contains("1 new events"), "{err}");
 }
 
 #[test]

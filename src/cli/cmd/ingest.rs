@@ -128,7 +128,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                 Outcome::Failed(m, e) => {
                     messages += 1;
                     failed += 1;
-                    eprintln!("rebound: {}: cannot parse: {e}", m.source);
+                    eprintln!("rebound: {}: cannot parse: {e}", m.name());
                 }
                 Outcome::Unreadable(e) => {
                     unreadable += 1;
