@@ -19,17 +19,22 @@ use regex::Regex;
 
 use super::{Detector, Row};
 use crate::parse::Mail;
-use crate::parse::fields::addresses_in;
+use crate::parse::fields::{addresses_in, clean_address};
 use crate::parse::returned;
 
 /// The standard DSN detector.
 pub struct Rfc3464;
 
 /// Subjects of non-delivery reports (RFC 3464 does not fix one; these are
-/// the common defaults of MTAs and gateways).
+/// the defaults of MTAs and gateways: "Undeliverable: ...", "Returned
+/// mail: ...", MDaemon's "Permanent Delivery Failure", Smail's "mail
+/// failed, returning to sender", GroupWise's "Message status -
+/// undeliverable", Exchange's localised "Unzustellbar", "Non remis", ...).
+/// They may stand anywhere in the subject: the sender must be a mail system
+/// as well ([`from_mail_system`]).
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:undeliver(?:able|ed)|returned mail|delivery (?:status notification|failure|has failed|notification)|mail delivery (?:failed|failure|system)|non[- ]?delivery|failure notice|undelivered mail|message (?:not delivered|delivery failure)|could not send message)",
+        r"(?i)undeliver(?:able|ed)|non[- ]?deliver|returned mail|returning to sender|returned to sender|delivery (?:status notification|failure|has failed|notification|failed|problem)|(?:mail|message) delivery (?:failed|failure|system)|(?:permanent|fatal) (?:delivery )?(?:failure|error)|failure notice|(?:mail|message) (?:not delivered|failed|could not be delivered)|could not (?:send|deliver) (?:your )?message|unzustellbar|nicht zustellbar|non remis|non distribu[ée]|no (?:se puede|se pudo) entregar|no entregado|n[ãa]o (?:foi )?entregue|onbestelbaar|non recapitabile",
     )
     .unwrap()
 });
@@ -37,7 +42,7 @@ static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 /// Phrases after which a plain-text report names the failed recipients.
 static RECIPIENT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?|could not be delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to)\s*:?",
+        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?|could not be delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to|failed to deliver to|failed addresses follow|delivery has failed to these recipients(?: or groups)?)\s*:?",
     )
     .unwrap()
 });
@@ -52,9 +57,71 @@ static ALIAS_NOTE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-/// Mail from a mail system's own mailbox.
+/// A recipient command in a quoted SMTP session (`--> RCPT To:<a@b>`,
+/// `>>> RCPT TO:<a@b>`, `sent: RCPT TO:<a@b>`).
+static RCPT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\brcpt to:\s*<?([^<>\s]+@[^<>\s]+?)>?(?:\s|$)").unwrap()
+});
+
+/// The server's reply to it: a 4xx or 5xx after an arrow or a label
+/// (`<-- 550 ...`, MDaemon; `<<< 550 ...`; `replied: 550 ...`).
+static REFUSAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:<--|<<<|\breplied:|\bsaid:|\bresponse:)\s*([45][0-9][0-9][ -].*)$")
+        .unwrap()
+});
+
+/// The recipients a quoted SMTP session shows refused, each with the
+/// server's reply: a recipient command followed, within three lines and
+/// before the next one, by a 4xx or 5xx reply. Accepted recipients (a 2xx
+/// reply) give nothing.
+fn refused_in_session(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(addr) =
+            RCPT_LINE.captures(line).and_then(|c| clean_address(&c[1]))
+        else {
+            continue;
+        };
+        let reply = lines[i + 1..]
+            .iter()
+            .take(3)
+            .take_while(|l| !RCPT_LINE.is_match(l))
+            .find_map(|l| REFUSAL_LINE.captures(l));
+        if let Some(r) = reply {
+            out.push((addr, r[1].trim().to_string()));
+        }
+    }
+    out
+}
+
+/// Mail from a mail system: its own mailbox (mailer-daemon, postmaster,
+/// MDaemon's `MDaemon@`), or a sender named as one ("Mail Delivery
+/// System", "Mail Delivery Subsystem", "Mail Administrator", "System
+/// Administrator", Exchange 5.5's sender, "CommuniGate Pro").
 fn from_mail_system(mail: &Mail<'_>) -> bool {
-    is_system_address(&mail.from)
+    if is_system_address(&mail.from)
+        || mail
+            .from
+            .split('@')
+            .next()
+            .is_some_and(|l| l.eq_ignore_ascii_case("mdaemon"))
+    {
+        return true;
+    }
+    let Some(from) = mail.header("From") else { return false };
+    let name = from.split('<').next().unwrap_or("").to_ascii_lowercase();
+    [
+        "mail delivery",
+        "mailer-daemon",
+        "mailer daemon",
+        "mail administrator",
+        "system administrator",
+        "postmaster",
+        "communigate",
+    ]
+    .iter()
+    .any(|n| name.contains(n))
 }
 
 /// The length of the first paragraph of `text`: the rest of the current
@@ -134,6 +201,18 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
             push(&mut rows, a, &diagnostic);
         }
     }
+    if rows.is_empty() {
+        // No phrase names them: the SMTP session the report quotes
+        // (MDaemon's "Session Transcript") shows who was refused.
+        for (a, reply) in refused_in_session(text) {
+            if wanted(&a) {
+                push(&mut rows, a.clone(), &reply);
+                if let Some(r) = rows.last_mut() {
+                    r.command = Some("RCPT".into());
+                }
+            }
+        }
+    }
     let is_report =
         mail.returned.is_some() || mail.content_type == "multipart/report";
     if rows.is_empty() && is_report {
@@ -182,5 +261,43 @@ impl Detector for Rfc3464 {
             return Some(mail.dsn_rows());
         }
         Some(text_rows(mail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_session_names_the_refused_recipients() {
+        let text = "--- Session Transcript ---\n\
+            10:00:01: --> RCPT To:<ok@example.org>\n\
+            10:00:01: <-- 250 2.1.5 Ok\n\
+            10:00:02: --> RCPT To:<gone@example.org>\n\
+            10:00:02: <-- 550 5.1.1 <gone@example.org>: User unknown\n\
+            >>> RCPT TO:<busy@example.net>\n\
+            <<< 452 4.2.2 Mailbox full\n\
+            sent: RCPT TO:<late@example.com>\n\
+            sent: RCPT TO:<quiet@example.com>\n\
+            replied: 554 5.7.1 Relay access denied\n";
+        assert_eq!(
+            refused_in_session(text),
+            [
+                (
+                    "gone@example.org".to_string(),
+                    "550 5.1.1 <gone@example.org>: User unknown".to_string()
+                ),
+                (
+                    "busy@example.net".to_string(),
+                    "452 4.2.2 Mailbox full".to_string()
+                ),
+                // The reply follows the second command, not the first.
+                (
+                    "quiet@example.com".to_string(),
+                    "554 5.7.1 Relay access denied".to_string()
+                ),
+            ]
+        );
+        assert!(refused_in_session("RCPT To:<a@example.org>\n").is_empty());
     }
 }
