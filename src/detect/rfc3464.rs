@@ -213,6 +213,20 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
             }
         }
     }
+    // Exim's header naming the failed recipients (also set by other
+    // MTAs): with no phrase or session naming them, it does.
+    let failed_header: Vec<String> = mail
+        .header("X-Failed-Recipients")
+        .map(|h| addresses_in(&h))
+        .unwrap_or_default();
+    if rows.is_empty() && !failed_header.is_empty() {
+        let short: String = text.chars().take(400).collect();
+        let diagnostic =
+            short.split_whitespace().collect::<Vec<_>>().join(" ");
+        for a in failed_header {
+            push(&mut rows, a, &diagnostic);
+        }
+    }
     let is_report =
         mail.returned.is_some() || mail.content_type == "multipart/report";
     if rows.is_empty() && is_report {
