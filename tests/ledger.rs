@@ -458,6 +458,35 @@ fn complaints_and_unsubscribes_suppress() {
     assert!(text.contains("why: complaint"), "{text}");
 }
 
+/// A DMARC failure report (RFC 6591 `auth-failure`) reaching the bounce
+/// mailbox is about the sender's authentication, not the recipient: it
+/// alerts and leaves the address mailable; an abuse report suppresses.
+#[test]
+fn an_authentication_failure_report_does_not_suppress() {
+    let mut e = Env::new();
+    let r = "reader@example.org";
+    let report = complaint("d1", r, t0()).replace(
+        "Feedback-Type: abuse",
+        "Feedback-Type: auth-failure\nAuth-Failure: dmarc",
+    );
+    let f = e.file("dmarc.eml", &report);
+    e.ingest(&[&f]);
+    let s = e.status(r);
+    assert_eq!(s["state"], "active", "{s}");
+    assert_eq!(s["counts"]["complaint"], 0, "{s}");
+    assert_eq!(s["counts"]["alert"], 1, "{s}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&e.ok("stats", &["--json"])).unwrap();
+    assert_eq!(stats["totals"]["complaints"], 0, "{stats}");
+    let c = e.file("abuse.eml", &complaint("d2", r, t0() + 60));
+    e.ingest(&[&c]);
+    let s = e.status(r);
+    assert_eq!(
+        (s["state"].as_str(), s["suppression_reason"].as_str()),
+        (Some("suppressed"), Some("complaint"))
+    );
+}
+
 #[test]
 fn unsuppress_is_audited_and_holds_against_older_reports() {
     let mut e = Env::new();

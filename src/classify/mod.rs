@@ -56,6 +56,30 @@ pub struct Input<'a> {
     pub command: Option<&'a str>,
     /// Reason stated by the format.
     pub hint: Option<Reason>,
+    /// Feedback-Type of a feedback report (RFC 5965), lower-case.
+    pub feedback_type: Option<&'a str>,
+}
+
+/// Feedback types (RFC 5965 section 7.3 registry; `auth-failure`: RFC
+/// 6591) that are not the recipient's complaint. An authentication-failure
+/// report (a DMARC/DKIM/SPF failure report, often sent to the same
+/// mailbox) is about the sender's own setup, and a virus report about the
+/// content: both alert the sender's operators and leave the recipient
+/// mailable. Every other type (`abuse`, `fraud`, `other`, none) is a
+/// complaint, and suppresses.
+const FEEDBACK_TYPES: &[(&str, Reason, &str)] = &[
+    ("auth-failure", Reason::AuthFailure, "feedback:auth_failure"),
+    ("virus", Reason::Virus, "feedback:virus"),
+];
+
+/// What a feedback report of type `feedback_type` means.
+fn feedback_meaning(feedback_type: Option<&str>) -> (Reason, String) {
+    FEEDBACK_TYPES
+        .iter()
+        .find(|f| feedback_type.is_some_and(|t| t.eq_ignore_ascii_case(f.0)))
+        .map_or((Reason::Complaint, "type:complaint".to_string()), |f| {
+            (f.1, f.2.to_string())
+        })
 }
 
 /// The classifier's verdict.
@@ -105,9 +129,7 @@ pub fn decide(input: &Input<'_>) -> Decision {
     );
     let provider_name = provider.map(provider::name);
     let fixed = match kind {
-        EventType::Complaint => {
-            Some((Reason::Complaint, "type:complaint".to_string()))
-        }
+        EventType::Complaint => Some(feedback_meaning(input.feedback_type)),
         EventType::AutoReply => {
             Some((Reason::Vacation, "type:auto_reply".to_string()))
         }
@@ -360,7 +382,7 @@ pub fn apply(row: &Row, rec: &mut Record, explain: bool) {
 
 /// What a decision depends on: the classifier's input, with the recipient
 /// reduced to its domain and whether the reply names it first.
-type MemoKey = (Option<EventType>, [Option<String>; 6], Option<Reason>, bool);
+type MemoKey = (Option<EventType>, [Option<String>; 7], Option<Reason>, bool);
 
 /// The decisions already made for one message: recipients that share
 /// codes, text, command, remote host and domain are classified once.
@@ -380,6 +402,7 @@ impl Memo {
                 own(input.remote_mta),
                 own(input.command),
                 domain.map(|(_, d)| d.to_ascii_lowercase()),
+                own(input.feedback_type),
             ],
             input.hint,
             echoes_recipient(input.diagnostic, input.recipient),
@@ -403,6 +426,7 @@ pub fn apply_with(
         recipient: rec.recipient.as_deref(),
         command: row.command.as_deref(),
         hint: row.reason,
+        feedback_type: rec.feedback_type.as_deref(),
     };
     let key = Memo::key(&input);
     let mut d = match memo.0.iter().find(|(k, _)| *k == key) {
@@ -464,6 +488,47 @@ pub fn decide_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feedback_types_that_are_no_complaint_alert() {
+        let d = |t: Option<&str>| {
+            decide(&Input {
+                kind: Some(EventType::Complaint),
+                recipient: Some("a@example.org"),
+                feedback_type: t,
+                ..Input::default()
+            })
+        };
+        for (t, reason, action, rule) in [
+            (
+                Some("auth-failure"),
+                Reason::AuthFailure,
+                Action::Alert,
+                "feedback:auth_failure",
+            ),
+            (Some("Virus"), Reason::Virus, Action::Alert, "feedback:virus"),
+            (
+                Some("abuse"),
+                Reason::Complaint,
+                Action::Suppress,
+                "type:complaint",
+            ),
+            (
+                Some("fraud"),
+                Reason::Complaint,
+                Action::Suppress,
+                "type:complaint",
+            ),
+            (None, Reason::Complaint, Action::Suppress, "type:complaint"),
+        ] {
+            let got = d(t);
+            assert_eq!(
+                (got.reason, got.meaning.action, got.rule.as_str()),
+                (reason, action, rule),
+                "{t:?}"
+            );
+        }
+    }
 
     fn decide_for(status: &str, reply: &str, diag: &str) -> Decision {
         decide(&Input {

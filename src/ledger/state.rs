@@ -237,10 +237,16 @@ impl AddressState {
             },
             Kind::Reported(EventType::Delay) => c.delay += 1,
             Kind::Reported(EventType::AutoReply) => c.auto_reply += 1,
-            Kind::Reported(EventType::Complaint) => {
-                c.complaint += 1;
-                self.suppress(SuppressionReason::Complaint, e);
-            }
+            Kind::Reported(EventType::Complaint) => match e.action {
+                // A feedback report about the sender's own setup (an
+                // authentication failure, a virus), not a complaint.
+                Some(Action::Alert) => c.alert += 1,
+                Some(Action::Ignore) => {}
+                Some(Action::Suppress | Action::Retry) | None => {
+                    c.complaint += 1;
+                    self.suppress(SuppressionReason::Complaint, e);
+                }
+            },
             Kind::Reported(EventType::Unsubscribe) => {
                 c.unsubscribe += 1;
                 self.suppress(SuppressionReason::Unsubscribed, e);

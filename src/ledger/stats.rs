@@ -285,7 +285,10 @@ impl Ledger {
                         x.alerts += i64::from(alert);
                     }
                     ("bounce", _) => x.soft += 1,
-                    ("complaint", _) => x.complaints += 1,
+                    // A feedback report about the sender's setup (an
+                    // authentication-failure report) is no complaint; it
+                    // shows under its reason.
+                    ("complaint", _) if !alert => x.complaints += 1,
                     ("unsubscribe", _) => x.unsubscribes += 1,
                     ("delay", _) => x.delays += 1,
                     _ => {}
