@@ -65,6 +65,7 @@ mod verizon;
 mod yandex;
 // Standards.
 mod arf;
+mod mdn;
 mod rfc3464;
 mod rfc3834;
 mod unsubscribe;
@@ -190,6 +191,8 @@ pub static DETECTORS: &[&dyn Detector] = &[
     // Standards, last.
     &rfc3464::Rfc3464,
     &arf::Arf,
+    // A Sieve reject sent as an MDN is also marked auto-replied.
+    &mdn::Mdn,
     // An unsubscribe command sent by a mail client is often also marked
     // Auto-Submitted (Apple Mail): the command decides.
     &unsubscribe::Unsubscribe,
