@@ -12,12 +12,15 @@ pub static MICROSOFT: Provider = Provider {
     name: "outlook",
     hosts: &["hotmail.com", "live.com", "microsoft.com", "outlook.com", "protection.outlook.com"],
     domains: &["hotmail.co.uk", "hotmail.com", "hotmail.fr", "live.com", "msn.com", "outlook.com"],
-    signature: r"protection\.outlook\.com|prod\.outlook\.com|olc\.protection|\[(?:BN|CO|DM|SN|BY|CH|AM|DB|HE|VI|AS|LO|PR|SG)\d",
+    // Also the codes Outlook.com and Exchange Online Protection append to
+    // their replies: "(S3150)", "(S2017062302)", "AS(201806281)".
+    signature: r"protection\.outlook\.com|prod\.outlook\.com|olc\.protection|\[(?:BN|CO|DM|SN|BY|CH|AM|DB|HE|VI|AS|LO|PR|SG)\d|\(s\d{3,}\)|\bas\(\d{4,}\)",
     rules: &[
         Rule { id: "outlook:s3150", status: "", pattern: r"\bs3150\b|block list|blocklist|part of their network is on our block list", reason: Blocklisted },
         Rule { id: "outlook:banned_sender", status: "5.7.508", pattern: r"", reason: BlockedIp },
         Rule { id: "outlook:banned_ip", status: "5.7.606", pattern: r"", reason: BlockedIp },
         Rule { id: "outlook:banned_ip_range", status: "5.7.60", pattern: r"access denied|banned", reason: BlockedIp },
+        Rule { id: "outlook:ip_not_accepted", status: "5.7.708", pattern: r"", reason: BlockedIp },
         Rule { id: "outlook:dbeb", status: "5.4.1", pattern: r"recipient address rejected: access denied|directory based edge blocking|as\(201806281\)", reason: UserUnknown },
         Rule { id: "outlook:nullmx", status: "5.1.10", pattern: r"", reason: UserUnknown },
         Rule { id: "outlook:recip_not_found", status: "", pattern: r"resolver\.adr\.recipnotfound|recipientnotfound|requested action not taken: mailbox unavailable", reason: UserUnknown },
@@ -43,6 +46,19 @@ mod tests {
         lookup(i, Some(status), text).map(|r| r.1)
     }
 
+    /// Replies that name no Microsoft host are still known by the codes
+    /// Microsoft appends to them.
+    #[test]
+    fn its_reply_codes_identify_it() {
+        for d in [
+            "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+            "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+        ] {
+            let i = identify(None, Some(d), None).expect(d);
+            assert_eq!(crate::classify::provider::name(i), "outlook", "{d}");
+        }
+    }
+
     #[test]
     fn each_rule_matches_its_documented_text() {
         assert_eq!(
@@ -66,6 +82,13 @@ mod tests {
         assert_eq!(
             rule("5.7.607", "Access denied, banned sending IP range"),
             Some("outlook:banned_ip_range")
+        );
+        assert_eq!(
+            rule(
+                "5.7.708",
+                "Service unavailable. Access denied, traffic not accepted from this IP."
+            ),
+            Some("outlook:ip_not_accepted")
         );
         assert_eq!(
             rule(
