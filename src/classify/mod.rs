@@ -283,7 +283,9 @@ fn refine_by_command(
 /// A "user unknown" phrase is taken as proof that the address is gone only
 /// when something confirms that the receiver looked the recipient up:
 /// - an address status (X.1.x);
-/// - the refusal answered RCPT TO, or the reply names the recipient first
+/// - the refusal answered RCPT TO (the row's command, or a reply that
+///   names the command: `550 RCPT TO:<a@b> User unknown`, `(in reply to
+///   RCPT TO command)`), or the reply names the recipient first
 ///   the way RCPT replies do (`550 <a@b>... User unknown`, `<a@b>: ...`);
 /// - the format's own verdict (detector hint) or a directory lookup
 ///   (`text:not_in_directory`).
@@ -305,6 +307,7 @@ fn confirm(
     let subject = status.and_then(|s| s.get(1..3));
     let confirmed = subject == Some(".1")
         || verb(input.command) == Some("RCPT")
+        || names_rcpt_command(input.diagnostic)
         || input.hint == Some(Reason::UserUnknown)
         || (subject != Some(".2")
             && echoes_recipient(input.diagnostic, input.recipient));
@@ -313,6 +316,13 @@ fn confirm(
     } else {
         (Reason::Filtered, format!("{rule}+unconfirmed"))
     }
+}
+
+/// Whether a reply names the RCPT TO command it answered.
+fn names_rcpt_command(diag: Option<&str>) -> bool {
+    diag.is_some_and(|d| {
+        d.as_bytes().windows(7).any(|w| w.eq_ignore_ascii_case(b"rcpt to"))
+    })
 }
 
 /// Whether a reply starts (after its codes) with the recipient's address,
@@ -488,6 +498,27 @@ pub fn decide_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reply that names the RCPT TO command it answered confirms its
+    /// "user unknown"; qmail's rcpthosts refusal is a relaying refusal.
+    #[test]
+    fn replies_naming_their_stage() {
+        let d = |text: &str| decide_text(text).0;
+        let got = d("550 RCPT TO:<x@example.org> User unknown");
+        assert_eq!(
+            (got.reason, got.meaning.action),
+            (Reason::UserUnknown, Action::Suppress)
+        );
+        let got = d("550 User unknown");
+        assert_eq!(got.reason, Reason::Filtered);
+        let got = d(
+            "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+        );
+        assert_eq!(
+            (got.reason, got.rule.as_str()),
+            (Reason::RelayingDenied, "text:relaying")
+        );
+    }
 
     #[test]
     fn feedback_types_that_are_no_complaint_alert() {
