@@ -129,24 +129,49 @@ pub fn decode_xtext(s: &str) -> String {
     out
 }
 
-static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^0-9.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9]|$)")
-        .unwrap()
-});
-
 /// The first enhanced status code (RFC 3463, `5.1.1`) in `text`, not taken
-/// from inside an IP address or version number.
+/// from inside an IP address or version number: a class digit (2, 4 or 5)
+/// not preceded by a digit or dot, then `.` and one to three digits twice,
+/// not followed by another digit, nor by `.` and a digit (`5.1.1.2` and
+/// `2.0.0.1` are addresses or versions). Read by hand rather than by an
+/// expression: it runs over every diagnostic and report text.
 pub fn status_in(text: &str) -> Option<String> {
-    for c in STATUS.captures_iter(text) {
-        let m = c.get(1)?;
-        let after = &text[m.end()..];
-        // "5.1.1.2" or "2.0.0.1" is an address or version, not a status.
-        if after.starts_with('.')
-            && after[1..].starts_with(|c: char| c.is_ascii_digit())
+    let b = text.as_bytes();
+    let digits = |from: usize| {
+        b.get(from..)
+            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    let mut from = 0;
+    while let Some(dot) = memchr::memchr(b'.', &b[from..]).map(|i| from + i) {
+        from = dot + 1;
+        let Some(class) = dot.checked_sub(1) else { continue };
+        if !matches!(b[class], b'2' | b'4' | b'5')
+            || class > 0
+                && (b[class - 1].is_ascii_digit() || b[class - 1] == b'.')
         {
             continue;
         }
-        return Some(m.as_str().to_string());
+        let subject = digits(dot + 1);
+        if !(1..=3).contains(&subject)
+            || b.get(dot + 1 + subject) != Some(&b'.')
+        {
+            continue;
+        }
+        let detail_at = dot + 2 + subject;
+        let detail = digits(detail_at);
+        if !(1..=3).contains(&detail) {
+            continue;
+        }
+        let end = detail_at + detail;
+        if b.get(end) == Some(&b'.')
+            && b.get(end + 1).is_some_and(u8::is_ascii_digit)
+        {
+            // An address or version; the regex this replaces went on
+            // after the dot, where no status can start.
+            from = end + 1;
+            continue;
+        }
+        return Some(text[class..end].to_string());
     }
     None
 }
@@ -174,7 +199,7 @@ pub fn status_with(
 }
 
 static REPLY_LEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)")
+    Regex::new(r"(?i)^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)")
         .unwrap()
 });
 
@@ -189,11 +214,10 @@ static REPLY_ANY: LazyLock<Regex> = LazyLock::new(|| {
 /// (`550 5.1.1 ...`, `smtp; 550 ...`), follows words like `said:` or
 /// `response:`, or stands before an enhanced status code.
 pub fn reply_code_in(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    if let Some(c) = REPLY_LEAD.captures(&lower) {
+    if let Some(c) = REPLY_LEAD.captures(text) {
         return Some(c[1].to_string());
     }
-    let c = REPLY_ANY.captures(&lower)?;
+    let c = REPLY_ANY.captures(text)?;
     c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_string())
 }
 
@@ -308,6 +332,96 @@ pub fn unfold(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written reader gives what the expression it replaced gave,
+    /// on tricky cases and on every string of a small alphabet.
+    #[test]
+    fn status_in_is_the_expression_it_replaced() {
+        let re = Regex::new(
+            r"(?:^|[^0-9.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^0-9]|$)",
+        )
+        .unwrap();
+        let old = |text: &str| {
+            for c in re.captures_iter(text) {
+                let m = c.get(1)?;
+                let after = &text[m.end()..];
+                if after.starts_with('.')
+                    && after[1..].starts_with(|c: char| c.is_ascii_digit())
+                {
+                    continue;
+                }
+                return Some(m.as_str().to_string());
+            }
+            None
+        };
+        let mut cases: Vec<String> = [
+            "550 5.1.1 User unknown",
+            "5.1.1",
+            "x5.1.1",
+            "15.1.1",
+            ".5.1.1",
+            "5.1.1.2 then 4.4.1",
+            "5.1.1.2.4.4.1 5.7.1",
+            "5.1.1234 5.2.2",
+            "5.1234.1 4.2.2.",
+            "#5.1.0 Address rejected",
+            "é5.1.1é",
+            "2.0.0.1 4.7.0",
+            "5.1.",
+            "4.4.7.",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let alphabet = ['5', '4', '1', '.', ' ', '7'];
+        for n in 0..6u32.pow(7) {
+            let (mut k, mut s) = (n, String::new());
+            for _ in 0..7 {
+                s.push(alphabet[(k % 6) as usize]);
+                k /= 6;
+            }
+            cases.push(s);
+        }
+        for t in &cases {
+            assert_eq!(status_in(t), old(t), "{t:?}");
+        }
+    }
+
+    /// Reading the original text case-insensitively gives what reading a
+    /// lower-cased copy gave.
+    #[test]
+    fn reply_code_in_needs_no_lowercase_copy() {
+        let lead = Regex::new(r"^[\s(\[]*(?:(?:smtp|x-[a-z-]+|dns|x-unix);\s*)?(?:[^0-9a-z]{0,3})([245][0-5][0-9])(?:[ \-\t.:,\]]|$)").unwrap();
+        let old = |text: &str| {
+            let lower = text.to_ascii_lowercase();
+            if let Some(c) = lead.captures(&lower) {
+                return Some(c[1].to_string());
+            }
+            let c = REPLY_ANY.captures(&lower)?;
+            c.get(1).or_else(|| c.get(2)).map(|m| m.as_str().to_string())
+        };
+        for t in [
+            "550 5.1.1 User unknown",
+            "SMTP; 550 5.1.1 <a@b>: Recipient address rejected",
+            "X-Postfix; 450 try later",
+            "X-Unix; 550 mailbox",
+            "Ab550 x",
+            "ÄÖ 550 x",
+            "(550) no",
+            "[554] no",
+            "Remote server replied: 550 5.1.1 no",
+            "Host said: 452 4.2.2 full",
+            "Error: 421 busy",
+            "Status: 554 5.7.1",
+            "#550 5.1.0 Address rejected",
+            "no code here",
+            "5.1.1 only",
+            "550",
+            "R550 x",
+        ] {
+            assert_eq!(reply_code_in(t), old(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn blocks_unfold_and_split_on_blank_lines() {
