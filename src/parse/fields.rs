@@ -40,17 +40,30 @@ impl Fields {
 /// are neither a field nor a continuation are skipped, so a stray line does
 /// not lose the rest of the block.
 pub fn field_blocks(text: &str) -> Vec<Fields> {
+    field_blocks_where(text, |_| true)
+}
+
+/// [`field_blocks`] keeping only the fields whose name `keep` accepts (as
+/// written); the others, and their continuation lines, are skipped
+/// without being copied.
+pub fn field_blocks_where(
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Fields> {
     let mut blocks = Vec::new();
     let mut cur = Fields::default();
+    // Whether the field the current continuation lines belong to is kept.
+    let mut kept = false;
     for line in text.lines() {
         if line.trim().is_empty() {
             if !cur.is_empty() {
                 blocks.push(std::mem::take(&mut cur));
             }
+            kept = false;
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = cur.0.last_mut() {
+            if let Some((_, v)) = cur.0.last_mut().filter(|_| kept) {
                 if !v.is_empty() {
                     v.push(' ');
                 }
@@ -65,10 +78,13 @@ pub fn field_blocks(text: &str) -> Vec<Fields> {
                     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
                 })
             {
-                cur.0.push((
-                    name.to_ascii_lowercase(),
-                    value.trim().to_string(),
-                ));
+                kept = keep(name);
+                if kept {
+                    cur.0.push((
+                        name.to_ascii_lowercase(),
+                        value.trim().to_string(),
+                    ));
+                }
             }
         }
     }

@@ -275,6 +275,7 @@ impl<'x> Mail<'x> {
                         let fields = Fields(
                             nested
                                 .headers_raw()
+                                .filter(|(n, _)| !returned::is_trace(n))
                                 .map(|(n, v)| {
                                     (n.to_ascii_lowercase(), unfold(v))
                                 })

@@ -7,12 +7,15 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::fields::{Fields, address_in, addresses_in, clip, field_blocks};
+use super::fields::{
+    Fields, address_in, addresses_in, clip, field_blocks_where,
+};
 
 /// Headers of the returned original message.
 #[derive(Debug, Clone, Default)]
 pub struct Returned {
-    /// All header fields, names lower-cased, values unfolded.
+    /// Its header fields but the trace fields ([`is_trace`]), names
+    /// lower-cased, values unfolded.
     pub headers: Fields,
 }
 
@@ -28,11 +31,14 @@ impl Returned {
             .then_some(Returned { headers })
     }
 
-    /// Parses a header section given as text.
+    /// Parses a header section given as text (trace fields left out, see
+    /// [`is_trace`]).
     pub fn from_text(text: &str) -> Option<Returned> {
         let head = memchr::memmem::find(text.as_bytes(), b"\n\n")
             .map_or(text, |i| &text[..i]);
-        Returned::from_fields(field_blocks(head).into_iter().next()?)
+        Returned::from_fields(
+            field_blocks_where(head, |n| !is_trace(n)).into_iter().next()?,
+        )
     }
 
     /// The original Message-ID, without angle brackets.
@@ -86,6 +92,26 @@ impl Returned {
             (!v.is_empty()).then(|| v.to_string())
         })
     }
+}
+
+/// Trace and signature fields of a returned message (`Received`,
+/// `DKIM-Signature`, `ARC-*`, `Authentication-Results`, ...): most of its
+/// header section, and nothing rebound reads (nor a campaign id), so they
+/// are not kept.
+pub fn is_trace(name: &str) -> bool {
+    const TRACE: &[&str] = &[
+        "received",
+        "x-received",
+        "received-spf",
+        "dkim-signature",
+        "x-google-dkim-signature",
+        "domainkey-signature",
+        "authentication-results",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+    ];
+    TRACE.iter().any(|t| name.eq_ignore_ascii_case(t))
 }
 
 /// Lines that announce a returned copy in plain-text reports.
@@ -146,6 +172,18 @@ mod tests {
         assert!(
             find_inline("no marker\nTo: x@y.example\nSubject: s\n").is_none()
         );
+    }
+
+    #[test]
+    fn trace_fields_are_left_out() {
+        let r = Returned::from_text(
+            "Received: from a.example\n  by b.example; Tue, 5 Mar 2024\nDKIM-Signature: v=1;\n\tb=abc\nX-Campaign: spring\n  sale\nMessage-ID: <m1@example.com>\n",
+        )
+        .unwrap();
+        let names: Vec<&str> =
+            r.headers.0.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-campaign", "message-id"]);
+        assert_eq!(r.headers.get("x-campaign"), Some("spring sale"));
     }
 
     #[test]
