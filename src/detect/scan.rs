@@ -49,17 +49,42 @@ pub(crate) fn has_marker(text: &str, markers: &[&str]) -> bool {
 
 /// True when `text` contains the ASCII `needle`, ignoring ASCII case.
 fn contains_ci(text: &str, needle: &str) -> bool {
+    find_ci(text, needle).is_some()
+}
+
+/// Where the ASCII `needle` first occurs in `text`, ignoring ASCII case.
+fn find_ci(text: &str, needle: &str) -> Option<usize> {
     let (hay, needle) = (text.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = needle.split_first() else {
-        return true;
+        return Some(0);
     };
     if hay.len() < needle.len() {
-        return false;
+        return None;
     }
     let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     let starts = &hay[..=hay.len() - needle.len()];
     memchr::memchr2_iter(lo, up, starts)
-        .any(|i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+        .find(|&i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+}
+
+/// The first line of `text` that contains one of `markers` (see
+/// [`has_marker`]), as [`lines`] gives it. ASCII markers (which hold no
+/// line break) are searched in the whole text at once: the line of the
+/// earliest hit is the first line with a hit.
+fn first_line_with<'t>(
+    text: &'t str,
+    markers: &[&str],
+) -> Option<(usize, &'t str)> {
+    if !markers.iter().all(|m| m.is_ascii() && !m.contains(['\n', '\r'])) {
+        return lines(text).find(|(_, l)| has_marker(l, markers));
+    }
+    if text.is_empty() {
+        return None;
+    }
+    let hit = markers.iter().filter_map(|m| find_ci(text, m)).min()?;
+    let start = text[..hit].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[hit..].find('\n').map_or(text.len(), |i| hit + i);
+    Some((start, text[start..end].trim_end_matches(['\n', '\r'])))
 }
 
 /// [`has_marker`] over the whole text of a message, searched in its
@@ -96,8 +121,7 @@ pub(crate) fn section<'t>(
     starts: &[&str],
     ends: &[&str],
 ) -> Option<&'t str> {
-    let begin = lines(text)
-        .find(|(_, l)| has_marker(l, starts))
+    let begin = first_line_with(text, starts)
         .map(|(at, l)| (at + l.len() + 1).min(text.len()))?;
     Some(until(&text[begin..], ends))
 }
@@ -105,9 +129,7 @@ pub(crate) fn section<'t>(
 /// `text` up to (not including) the first line that contains one of
 /// `ends` (case-insensitive), or all of it.
 pub(crate) fn until<'t>(text: &'t str, ends: &[&str]) -> &'t str {
-    let end = lines(text)
-        .find(|(_, l)| has_marker(l, ends))
-        .map_or(text.len(), |(at, _)| at);
+    let end = first_line_with(text, ends).map_or(text.len(), |(at, _)| at);
     &text[..end]
 }
 
@@ -671,6 +693,32 @@ pub(crate) fn is_sorted_keys<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-text search finds the line the line-by-line one found.
+    #[test]
+    fn first_line_with_is_the_line_by_line_search() {
+        let texts = [
+            "",
+            "one\ntwo Marker here\nthree marker\n",
+            "no\r\nMARKER x\r\n",
+            "a\nb\nlast line has the marker",
+            "marker at the start\n",
+            "ümlaut line\n  --- Original Message ---\nx",
+            "none of them\n",
+        ];
+        let sets: [&[&str]; 4] = [
+            &["marker"],
+            &["original message", "marker"],
+            &["zzz", "x"],
+            &[""],
+        ];
+        for t in texts {
+            for m in sets {
+                let by_line = lines(t).find(|(_, l)| has_marker(l, m));
+                assert_eq!(first_line_with(t, m), by_line, "{t:?} {m:?}");
+            }
+        }
+    }
 
     #[test]
     fn sections_are_cut_between_markers() {
