@@ -114,13 +114,63 @@ pub fn is_trace(name: &str) -> bool {
     TRACE.iter().any(|t| name.eq_ignore_ascii_case(t))
 }
 
-/// Lines that announce a returned copy in plain-text reports.
-static INLINE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?im)^[\s>|*=_-]*(?:below this line is a copy of the message|this is a copy of the (?:original )?message|(?:the |your )?original message|(?:copy of )?(?:the )?returned message|undelivered message|message headers follow|headers of the original message|original message headers|returned mail|content-type: (?:message/rfc822|text/rfc822-headers))",
-    )
-    .unwrap()
-});
+/// The phrases that announce a returned copy in plain-text reports, at the
+/// start of a line (after blanks and rule characters, see [`is_lead`]),
+/// compared ignoring ASCII case. In order of preference at one position;
+/// a phrase with optional words is listed with them first.
+const MARKERS: &[&str] = &[
+    "below this line is a copy of the message",
+    "this is a copy of the original message",
+    "this is a copy of the message",
+    "the original message",
+    "your original message",
+    "original message",
+    "copy of the returned message",
+    "copy of returned message",
+    "the returned message",
+    "returned message",
+    "undelivered message",
+    "message headers follow",
+    "headers of the original message",
+    "original message headers",
+    "returned mail",
+    "content-type: message/rfc822",
+    "content-type: text/rfc822-headers",
+];
+
+/// What may stand before a marker phrase on its line: blanks and the
+/// characters of rules and quote marks (`---`, `>`, `***`, `===`).
+fn is_lead(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '>' | '|' | '*' | '=' | '_' | '-')
+}
+
+/// The first marker: from the start of its line (with the lines before it
+/// that hold only [`is_lead`] characters) to the end of the phrase.
+fn marker(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches(is_lead);
+        let phrase_at = at + line.len() - body.len();
+        at += line.len();
+        let Some(m) = MARKERS.iter().find(|m| {
+            body.as_bytes()
+                .get(..m.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(m.as_bytes()))
+        }) else {
+            continue;
+        };
+        // Back over the lead-only lines before it, to the first line start.
+        let before = &text[..phrase_at];
+        let lead = before.trim_end_matches(is_lead).len();
+        let start = if lead == 0 {
+            0
+        } else {
+            before[lead..].find('\n').map_or(phrase_at, |i| lead + i + 1)
+        };
+        return Some(start..phrase_at + m.len());
+    }
+    None
+}
 
 static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:return-path|received|message-id|from|to|subject|date|mime-version|x-[a-z0-9-]+|content-type|reply-to|sender|cc|list-id|delivered-to|dkim-signature|authentication-results):").unwrap()
@@ -130,7 +180,7 @@ static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// in a plain-text body (the start of the marker line), if anywhere: the
 /// report's own text ends there.
 pub fn inline_start(text: &str) -> Option<usize> {
-    INLINE_MARKER.find(text).map(|m| m.start())
+    marker(text).map(|m| m.start)
 }
 
 /// Finds a copy of the original header section inside a plain-text body:
@@ -138,7 +188,7 @@ pub fn inline_start(text: &str) -> Option<usize> {
 /// the first run of header lines that names a Message-ID, From, To or
 /// Subject.
 pub fn find_inline(text: &str) -> Option<Returned> {
-    let start = INLINE_MARKER.find(text).map(|m| m.end())?;
+    let start = marker(text)?.end;
     let rest = &text[start..];
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
@@ -172,6 +222,36 @@ mod tests {
         assert!(
             find_inline("no marker\nTo: x@y.example\nSubject: s\n").is_none()
         );
+    }
+
+    /// The line-by-line search gives what the anchored expression it
+    /// replaced gave.
+    #[test]
+    fn marker_is_the_anchored_expression() {
+        let anchored = Regex::new(r"(?im)^[\s>|*=_-]*(?:below this line is a copy of the message|this is a copy of the (?:original )?message|(?:the |your )?original message|(?:copy of )?(?:the )?returned message|undelivered message|message headers follow|headers of the original message|original message headers|returned mail|content-type: (?:message/rfc822|text/rfc822-headers))").unwrap();
+        let texts = [
+            "",
+            "error\n--- Below this line is a copy of the message.\nTo: a@b\n",
+            "error\n\n\n   ------ The original message -----\n",
+            "xyz the original message\nnext\n> Original message headers:\n",
+            "original message at the very start",
+            "\n\u{a0}\u{3000}>> returned mail: see transcript\n",
+            "text * original message\n",
+            "line\n  _=|*- Undelivered Message follows\n",
+            "a \n \n b original message\n==== Content-Type: message/rfc822\n",
+            "ça original message\né\n   your original message",
+            "No marker here at all.\nJust text.\n",
+            "\r\n original message\r\n",
+            "x\n  \n  copy of the Returned Message\n",
+            "x\n> > this is a copy of the original message\n",
+            "--\n-- copy of returned message headers of the original message\n",
+            "  \n\n Message headers follow\n",
+            "x\n\t\tCONTENT-TYPE: TEXT/RFC822-HEADERS\n",
+        ];
+        for t in texts {
+            let want = anchored.find(t).map(|m| m.range());
+            assert_eq!(marker(t), want, "{t:?}");
+        }
     }
 
     #[test]
