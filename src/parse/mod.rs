@@ -477,6 +477,7 @@ impl Parser {
     /// Parses one message. Ordinary mail gives a report with no records;
     /// an error means the bytes are not a message at all.
     pub fn parse(&self, raw: &[u8]) -> Result<Report, ParseError> {
+        let raw = strip_postmark(raw);
         if raw.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(ParseError::Empty);
         }
@@ -702,6 +703,26 @@ fn mime_parser() -> MessageParser {
         .default_header_ignore()
 }
 
+/// `raw` without a leading mbox postmark line (`From sender date`, RFC
+/// 4155), which is not part of the message: some deliveries into a Maildir
+/// keep it, and a message fetched over IMAP then starts with it. The same
+/// message read from an mbox file comes without it, and the two give the
+/// same report.
+fn strip_postmark(raw: &[u8]) -> &[u8] {
+    if !crate::input::looks_like_mbox(raw) {
+        return raw;
+    }
+    let end = raw
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .unwrap_or(raw.len());
+    let rest = &raw[end..];
+    rest.strip_prefix(b"\r\n")
+        .or_else(|| rest.strip_prefix(b"\n"))
+        .or_else(|| rest.strip_prefix(b"\r"))
+        .unwrap_or(rest)
+}
+
 /// True when the first non-blank line of `raw` is a header field: a name
 /// of printable ASCII without spaces, then a colon.
 fn starts_with_header(raw: &[u8]) -> bool {
@@ -816,6 +837,24 @@ mod tests {
             }
         }
         assert!(n >= 25, "only {n} samples");
+    }
+
+    #[test]
+    fn a_leading_mbox_postmark_is_not_part_of_the_message() {
+        let msg = "From: MAILER-DAEMON@mx.example.net\nTo: b@example.com\nSubject: Undelivered Mail Returned to Sender\nDate: Tue, 5 Mar 2024 10:15:01 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
+        let p = Parser::default();
+        let plain = p.parse(msg.as_bytes()).unwrap();
+        assert_eq!(plain.records.len(), 1);
+        for postmark in [
+            "From MAILER-DAEMON Tue Mar  5 10:15:02 2024\n",
+            "From MAILER-DAEMON  Tue Mar  5 10:15:02 2024\r\n",
+        ] {
+            let r = p.parse(format!("{postmark}{msg}").as_bytes()).unwrap();
+            assert_eq!(r.records.len(), 1, "{postmark:?}");
+            assert_eq!(r.records[0].recipient, plain.records[0].recipient);
+            // Without a Message-ID the fingerprint identifies it: the same.
+            assert_eq!(r.fingerprint, plain.fingerprint);
+        }
     }
 
     #[test]
