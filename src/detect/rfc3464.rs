@@ -124,6 +124,13 @@ fn from_mail_system(mail: &Mail<'_>) -> bool {
     .any(|n| name.contains(n))
 }
 
+/// The diagnostic of a report whose recipients the text does not name:
+/// its first 400 characters, blanks collapsed.
+fn opening(text: &str) -> String {
+    let short: String = text.chars().take(400).collect();
+    short.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The length of the first paragraph of `text`: the rest of the current
 /// line, or, when that is blank, the next lines up to a blank line (at
 /// most a few lines).
@@ -206,11 +213,11 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
         // (MDaemon's "Session Transcript") shows who was refused.
         for (a, reply) in refused_in_session(text) {
             if wanted(&a) {
-                push(&mut rows, a.clone(), &reply);
-                if let Some(r) = rows.last_mut() {
-                    r.command = Some("RCPT".into());
-                }
+                push(&mut rows, a, &reply);
             }
+        }
+        for r in &mut rows {
+            r.command = Some("RCPT".into());
         }
     }
     // Exim's header naming the failed recipients (also set by other
@@ -220,9 +227,7 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
         .map(|h| addresses_in(&h))
         .unwrap_or_default();
     if rows.is_empty() && !failed_header.is_empty() {
-        let short: String = text.chars().take(400).collect();
-        let diagnostic =
-            short.split_whitespace().collect::<Vec<_>>().join(" ");
+        let diagnostic = opening(text);
         for a in failed_header {
             push(&mut rows, a, &diagnostic);
         }
@@ -235,9 +240,7 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
         // names that the original was sent to; failing that, any address
         // it names; failing that, a row without a recipient, which the
         // parser completes from the returned headers or a VERP address.
-        let short: String = text.chars().take(400).collect();
-        let diagnostic =
-            short.split_whitespace().collect::<Vec<_>>().join(" ");
+        let diagnostic = opening(text);
         let named: Vec<String> =
             addresses_in(text).into_iter().filter(wanted).collect();
         let sent_to: Vec<String> =
