@@ -802,29 +802,33 @@ mod tests {
     /// An address new to the ledger whose events come out of order within
     /// one batch gets its row once, with the state of its history in
     /// event-time order.
+    /// A report of one soft bounce of `rcpt`, Message-ID `<s{n}@...>`,
+    /// `after` seconds past 2024-01-01.
+    fn soft_report(rcpt: &str, n: i64, after: i64) -> crate::parse::Report {
+        use crate::model::{Action, EventType, Record};
+        crate::parse::Report {
+            message_id: Some(format!("<s{n}@mx.example.net>")),
+            records: vec![Record {
+                recipient: Some(rcpt.into()),
+                kind: Some(EventType::Bounce),
+                action: Some(Action::Retry),
+                event_time: Some(crate::time::format_rfc3339(
+                    1_704_067_200 + after,
+                )),
+                ..Record::default()
+            }],
+            ..crate::parse::Report::default()
+        }
+    }
+
     #[test]
     fn a_new_address_late_in_its_first_batch_is_folded_in_order() {
-        use crate::model::{Action, EventType, Record};
-        use crate::parse::Report;
-
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
         let hours = [0, 1, 29, 77, 5];
-        let reports: Vec<Report> = hours
+        let reports: Vec<_> = hours
             .iter()
-            .map(|h| Report {
-                message_id: Some(format!("<s{h}@mx.example.net>")),
-                records: vec![Record {
-                    recipient: Some("Slow@Example.org".into()),
-                    kind: Some(EventType::Bounce),
-                    action: Some(Action::Retry),
-                    event_time: Some(crate::time::format_rfc3339(
-                        1_704_067_200 + h * 3600,
-                    )),
-                    ..Record::default()
-                }],
-                ..Report::default()
-            })
+            .map(|&h| soft_report("Slow@Example.org", h, h * 3600))
             .collect();
         let items: Vec<IngestItem<'_>> = reports
             .iter()
@@ -998,28 +1002,12 @@ mod tests {
     /// (another process) or another kind of write on this one.
     #[test]
     fn remembered_address_rows_never_hide_another_writer() {
-        use crate::model::{Action, EventType, Record};
-        use crate::parse::Report;
-
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("l.db");
         let mut a = Ledger::open(&p).unwrap();
         let mut b = Ledger::open(&p).unwrap();
-        let soft = |n: i64| Report {
-            message_id: Some(format!("<s{n}@mx.example.net>")),
-            records: vec![Record {
-                recipient: Some("x@example.org".into()),
-                kind: Some(EventType::Bounce),
-                action: Some(Action::Retry),
-                event_time: Some(crate::time::format_rfc3339(
-                    1_704_067_200 + n * 60,
-                )),
-                ..Record::default()
-            }],
-            ..Report::default()
-        };
         let ingest = |l: &mut Ledger, n: i64| {
-            let r = soft(n);
+            let r = soft_report("x@example.org", n, n * 60);
             l.ingest(&[IngestItem { source: "t", report: &r }], None).unwrap();
         };
         ingest(&mut a, 1);
