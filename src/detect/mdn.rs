@@ -8,13 +8,13 @@
 //! disposition (a read receipt's `displayed`, `dispatched`, `processed`,
 //! or a deletion by the recipient's hand) is no bounce and gives no row.
 
-use mail_parser::{MimeHeaders, PartType};
+use mail_parser::MimeHeaders;
 
 use super::{Detector, Row};
 use crate::classify::reason::Reason;
 use crate::model::EventType;
-use crate::parse::fields::{Fields, clean_address, field_blocks, strip_type};
-use crate::parse::{Mail, normalise_text};
+use crate::parse::fields::{Fields, clean_address, strip_type};
+use crate::parse::{Mail, merge_blocks, part_text};
 
 /// The MDN detector.
 pub struct Mdn;
@@ -31,16 +31,7 @@ fn disposition_fields(mail: &Mail<'_>) -> Option<Fields> {
         if !is_mdn {
             return None;
         }
-        let text = match &p.body {
-            PartType::Text(t) => normalise_text(t).into_owned(),
-            PartType::Binary(b) | PartType::InlineBinary(b) => {
-                normalise_text(&String::from_utf8_lossy(b)).into_owned()
-            }
-            _ => return None,
-        };
-        Some(Fields(
-            field_blocks(&text).into_iter().flat_map(|b| b.0).collect(),
-        ))
+        Some(merge_blocks(&part_text(p)?))
     })
 }
 

@@ -100,13 +100,7 @@ fn refused_in_session(text: &str) -> Vec<(String, String)> {
 /// System", "Mail Delivery Subsystem", "Mail Administrator", "System
 /// Administrator", Exchange 5.5's sender, "CommuniGate Pro").
 fn from_mail_system(mail: &Mail<'_>) -> bool {
-    if is_system_address(&mail.from)
-        || mail
-            .from
-            .split('@')
-            .next()
-            .is_some_and(|l| l.eq_ignore_ascii_case("mdaemon"))
-    {
+    if is_system_address(&mail.from) {
         return true;
     }
     let Some(from) = mail.header("From") else { return false };
@@ -151,7 +145,7 @@ fn paragraph_end(text: &str) -> usize {
 /// True for the mailbox of a mail system rather than a person.
 fn is_system_address(addr: &str) -> bool {
     let local = addr.split('@').next().unwrap_or("");
-    ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"]
+    ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon"]
         .iter()
         .any(|d| local.eq_ignore_ascii_case(d))
 }

@@ -7,7 +7,7 @@
 use mail_parser::{MimeHeaders, PartType};
 
 use super::{Detector, Row};
-use crate::parse::{Mail, dsn, normalise_text};
+use crate::parse::{Mail, dsn, normalise_text, part_text};
 
 /// The X5 detector.
 pub struct X5;
@@ -38,14 +38,7 @@ fn nested_dsn(mail: &Mail<'_>) -> Option<dsn::Dsn> {
             if !is_status {
                 return None;
             }
-            let body = match &q.body {
-                PartType::Text(t) => t.to_string(),
-                PartType::Binary(b) | PartType::InlineBinary(b) => {
-                    String::from_utf8_lossy(b).into_owned()
-                }
-                _ => return None,
-            };
-            dsn::parse(&normalise_text(&body))
+            dsn::parse(&normalise_text(&part_text(q)?))
         })
     })
 }

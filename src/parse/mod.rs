@@ -15,7 +15,9 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashSet;
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{
+    Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use regex::Regex;
 
 use crate::classify;
@@ -361,13 +363,30 @@ fn mime_name(ctype: &str, subtype: Option<&str>) -> String {
     s
 }
 
-fn merge_blocks(text: &str) -> Fields {
+/// The fields of every block of `text` as one list (a feedback-report or
+/// disposition-notification part: blocks carry no meaning there).
+pub fn merge_blocks(text: &str) -> Fields {
     Fields(
         field_blocks(&normalise_text(text))
             .into_iter()
             .flat_map(|b| b.0)
             .collect(),
     )
+}
+
+/// The text of a report part: a text part as decoded, any other leaf part's
+/// bytes read as UTF-8 (invalid sequences replaced); `None` for a multipart
+/// or a nested message.
+pub fn part_text<'a>(part: &'a MessagePart<'_>) -> Option<Cow<'a, str>> {
+    match &part.body {
+        PartType::Text(t) | PartType::Html(t) => {
+            Some(Cow::Borrowed(t.as_ref()))
+        }
+        PartType::Binary(b) | PartType::InlineBinary(b) => {
+            Some(String::from_utf8_lossy(b))
+        }
+        PartType::Message(_) | PartType::Multipart(_) => None,
+    }
 }
 
 fn push_limited(out: &mut String, text: &str) {
