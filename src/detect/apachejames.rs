@@ -4,6 +4,9 @@
 //! "RCPT TO: a@b").
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::scan;
 use super::{Detector, Row};
@@ -15,6 +18,11 @@ pub struct Apachejames;
 
 const ERROR: &str = "Error message below:";
 const DETAILS: &str = "Message details:";
+/// [`ERROR`] lower-cased, for the lower-cased text.
+const ERROR_LOWER: &str = "error message below:";
+/// The searchers for [`ERROR`] and [`DETAILS`], set up once.
+static NEEDLES: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [ERROR, DETAILS].map(Finder::new));
 const RCPT: &str = "RCPT TO:";
 
 impl Detector for Apachejames {
@@ -23,11 +31,7 @@ impl Detector for Apachejames {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        scan::text_with_has(
-            mail,
-            &ERROR.to_ascii_lowercase(),
-            &[ERROR, DETAILS],
-        )
+        scan::text_with_has(mail, ERROR_LOWER, &NEEDLES[..])
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -59,5 +63,5 @@ impl Detector for Apachejames {
 /// `boundary=` onto a line of its own without indenting it) hid them from
 /// the parser.
 pub(super) fn body<'m>(mail: &'m Mail<'_>) -> Cow<'m, str> {
-    scan::text_with(mail, &ERROR.to_ascii_lowercase())
+    scan::text_with(mail, ERROR_LOWER)
 }

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use memchr::memmem::Finder;
 use regex::Regex;
 
 use super::Row;
@@ -53,18 +54,47 @@ fn contains_ci(text: &str, needle: &str) -> bool {
 }
 
 /// Where the ASCII `needle` first occurs in `text`, ignoring ASCII case.
+/// Candidates are found by the needle's rarest byte in ordinary text (a
+/// memchr over its two cases), then the whole needle is compared there.
 fn find_ci(text: &str, needle: &str) -> Option<usize> {
     let (hay, needle) = (text.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = needle.split_first() else {
+    if needle.is_empty() {
         return Some(0);
-    };
+    }
     if hay.len() < needle.len() {
         return None;
     }
-    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    let starts = &hay[..=hay.len() - needle.len()];
-    memchr::memchr2_iter(lo, up, starts)
-        .find(|&i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+    let k =
+        (0..needle.len()).min_by_key(|&i| commonness(needle[i])).unwrap_or(0);
+    let b = needle[k];
+    let (lo, up) = (b.to_ascii_lowercase(), b.to_ascii_uppercase());
+    // Byte k of every possible match lies in this window.
+    let window = &hay[k..=hay.len() - needle.len() + k];
+    memchr::memchr2_iter(lo, up, window)
+        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+/// How often each byte occurs in ordinary English mail text, as a rank
+/// (higher is more common): spaces and the most frequent letters first
+/// (either case), then the rest of the letters by frequency; digits,
+/// punctuation and other bytes count as rare (0).
+static COMMONNESS: [u8; 256] = {
+    const BY_FREQUENCY: &[u8] = b" etaoinsrhldcumfpgwybvkxjqz";
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < BY_FREQUENCY.len() {
+        let rank = (BY_FREQUENCY.len() - i) as u8;
+        let c = BY_FREQUENCY[i];
+        table[c as usize] = rank;
+        table[c.to_ascii_uppercase() as usize] = rank;
+        i += 1;
+    }
+    table
+};
+
+/// [`COMMONNESS`] of `b`.
+fn commonness(b: u8) -> u8 {
+    COMMONNESS[usize::from(b)]
 }
 
 /// The first line of `text` that contains one of `markers` (see
@@ -651,19 +681,16 @@ pub(crate) fn text_with<'a>(mail: &'a Mail<'_>, marker: &str) -> Cow<'a, str> {
 }
 
 /// True when the text [`text_with`] gives for `marker` contains all of
-/// `needles` (ASCII, case-sensitive), without copying the raw body. The
-/// lower-cased text is consulted only when the text and the raw body
-/// disagree (most messages contain the needles in neither).
+/// `needles` (case-sensitive, searchers set up once by the caller),
+/// without copying the raw body. The lower-cased text is consulted only
+/// when the text and the raw body disagree (most messages contain the
+/// needles in neither).
 pub(crate) fn text_with_has(
     mail: &Mail<'_>,
     marker: &str,
-    needles: &[&str],
+    needles: &[Finder<'_>],
 ) -> bool {
-    let all_in = |hay: &[u8]| {
-        needles
-            .iter()
-            .all(|n| memchr::memmem::find(hay, n.as_bytes()).is_some())
-    };
+    let all_in = |hay: &[u8]| needles.iter().all(|n| n.find(hay).is_some());
     let in_text = all_in(mail.text.as_bytes());
     let in_raw = all_in(mail.raw_body());
     if in_text == in_raw {
@@ -716,6 +743,41 @@ mod tests {
             for m in sets {
                 let by_line = lines(t).find(|(_, l)| has_marker(l, m));
                 assert_eq!(first_line_with(t, m), by_line, "{t:?} {m:?}");
+            }
+        }
+    }
+
+    /// The rare-byte search finds what a plain left-to-right search
+    /// finds: every needle over an alphabet mixing cases, rare and common
+    /// letters, digits and a non-ASCII char, in every text of that
+    /// alphabet up to 6 chars and in longer texts with repeats.
+    #[test]
+    fn find_ci_is_the_plain_search() {
+        let naive = |t: &str, n: &str| {
+            (0..=t.len().saturating_sub(n.len()))
+                .filter(|_| t.len() >= n.len())
+                .find(|&i| {
+                    t.as_bytes()[i..i + n.len()]
+                        .eq_ignore_ascii_case(n.as_bytes())
+                })
+                .or_else(|| n.is_empty().then_some(0))
+        };
+        let alphabet = ['e', 'Z', 'z', ' ', '1', 'é'];
+        let mut texts = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        texts.push("eeeZeeeZzzEz ez 1z".repeat(5));
+        let needles =
+            ["", "e", "z", "Ez", "ze ", "e1", "ZZE", " z1e", "eZz e", "1"];
+        for t in &texts {
+            for n in needles {
+                assert_eq!(find_ci(t, n), naive(t, n), "{t:?} {n:?}");
             }
         }
     }

@@ -2,6 +2,10 @@
 //! and RFC 6533 global DSNs: the per-message block and one row per
 //! per-recipient block.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 use super::fields::{
     self, Fields, clean_address, clip, field_blocks, strip_type,
 };
@@ -74,16 +78,22 @@ fn kind_of(action: Option<&str>, status: Option<&str>) -> Option<EventType> {
     }
 }
 
+/// The field names that start inline DSN fields, each searched once over
+/// the whole text (SIMD substring search, set up once).
+static INLINE_STARTS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+    ["Reporting-MTA:", "Final-Recipient:", "Original-Recipient:"]
+        .map(Finder::new)
+});
+
 /// Finds DSN fields written into a plain-text body (reports whose
 /// delivery-status lost its MIME part): from the first `Reporting-MTA:`,
 /// `Final-Recipient:` or `Original-Recipient:` line on.
 pub fn parse_inline(text: &str) -> Option<Dsn> {
-    let start = ["Reporting-MTA:", "Final-Recipient:", "Original-Recipient:"]
+    let bytes = text.as_bytes();
+    let start = INLINE_STARTS
         .iter()
         .filter_map(|m| {
-            text.match_indices(m)
-                .find(|(i, _)| *i == 0 || text.as_bytes()[i - 1] == b'\n')
-                .map(|(i, _)| i)
+            m.find_iter(bytes).find(|&i| i == 0 || bytes[i - 1] == b'\n')
         })
         .min()?;
     let dsn = parse(&text[start..])?;
