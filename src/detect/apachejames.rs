@@ -65,3 +65,13 @@ impl Detector for Apachejames {
 pub(super) fn body<'m>(mail: &'m Mail<'_>) -> Cow<'m, str> {
     scan::text_with(mail, ERROR_LOWER)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lower_cased_marker_is_the_marker() {
+        assert_eq!(ERROR_LOWER, ERROR.to_ascii_lowercase());
+    }
+}
