@@ -761,7 +761,12 @@ fn starts_with_header(raw: &[u8]) -> bool {
 /// SHA-256 of `raw`, hex.
 pub fn fingerprint(raw: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    sha2::Sha256::digest(raw)
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 /// Drops repeated records of the same recipient and type (a report that
@@ -783,6 +788,15 @@ fn dedupe(records: Vec<Record>) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprint_is_lower_hex_sha256() {
+        // FIPS 180-2, appendix B.1.
+        assert_eq!(
+            fingerprint(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn line_ends_are_normalised() {
