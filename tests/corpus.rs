@@ -61,11 +61,11 @@ fn standards_modules_meet_the_parse_figures() {
 
 /// The whole dev corpus. Figures at or above the issue's targets are
 /// held at the target; suppress precision (asked: 0.99) is held at what
-/// rebound reaches today (94/97) so it cannot slip: the three wrong
-/// suppressions left are arf-12 (the truth's placeholder recipient),
+/// rebound reaches today (94/96) so it cannot slip: the two wrong
+/// suppressions left are arf-12 (the truth's placeholder recipient) and
 /// mimecast-01 (Microsoft's 5.4.1 directory-based edge block, which the
-/// issue itself calls an unknown user) and receivingses-02 (an SES
-/// receipt rule answering "550 5.1.1 Mailbox does not exist").
+/// issue itself calls an unknown user, in a file the truth gives no
+/// record).
 #[test]
 fn every_module_meets_the_accuracy_floor() {
     let o = score(None);
@@ -75,6 +75,6 @@ fn every_module_meets_the_accuracy_floor() {
     at_least(&o, "reply_code", 0.95);
     at_least(&o, "suppress_recall", 0.97);
     at_least(&o, "class", 0.93);
-    at_least(&o, "suppress_precision", 0.965);
+    at_least(&o, "suppress_precision", 0.975);
     assert_eq!(o["nonbounce_fp"].as_u64(), Some(0), "{o:#}");
 }

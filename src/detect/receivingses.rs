@@ -28,7 +28,16 @@ impl Detector for ReceivingSes {
         })
     }
 
+    /// SES's inbound server is the one that refused the message, so it
+    /// stands as the remote MTA: the classifier then reads the text with
+    /// SES's own rules (`classify::provider::amazonses`).
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
-        Some(mail.dsn_rows())
+        let mut rows = mail.dsn_rows();
+        for row in &mut rows {
+            if row.remote_mta.is_none() {
+                row.remote_mta.clone_from(&row.reporting_mta);
+            }
+        }
+        Some(rows)
     }
 }

@@ -14,6 +14,7 @@ mod messagelabs;
 mod mimecast;
 mod proofpoint;
 // Carriers, hosters and regional providers.
+mod amazonses;
 mod apple;
 mod comcast;
 mod cox;
@@ -88,6 +89,7 @@ pub static PROVIDERS: &[&Provider] = &[
     &tencent::TENCENT,
     &yandex::YANDEX,
     &zoho::ZOHO,
+    &amazonses::AMAZONSES,
     // Gateways last: a mailbox provider's own host or domain names the
     // receiver better than the filter in front of it.
     &cloudflare::CLOUDFLARE,
@@ -121,13 +123,15 @@ static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
     (compile_set(with.iter().map(|&i| PROVIDERS[i].signature)), with)
 });
 
+/// Whether `host` ends with the labels of `suffix`, where a `*` label
+/// stands for any one label (`inbound-smtp.*.amazonaws.com`).
 fn host_matches(host: &str, suffix: &str) -> bool {
-    let host = host.trim().trim_end_matches('.').as_bytes();
-    let suffix = suffix.as_bytes();
-    host.len() >= suffix.len()
-        && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-        && (host.len() == suffix.len()
-            || host[host.len() - suffix.len() - 1] == b'.')
+    let mut host = host.trim().trim_end_matches('.').rsplit('.');
+    suffix.rsplit('.').all(|want| {
+        host.next().is_some_and(|got| {
+            !got.is_empty() && (want == "*" || got.eq_ignore_ascii_case(want))
+        })
+    })
 }
 
 /// The provider that received the message: by remote MTA host, then by the
@@ -235,6 +239,18 @@ mod tests {
         assert_eq!(name(g), "gmail");
         let m = identify(None, None, Some("a@hotmail.com")).unwrap();
         assert_eq!(name(m), "outlook");
+        let s =
+            identify(Some("inbound-smtp.eu-west-1.amazonaws.com"), None, None)
+                .unwrap();
+        assert_eq!(name(s), "amazonses");
+        // Suffixes end at a label boundary; a wildcard is one whole label.
+        for other in [
+            "ec2-192-0-2-1.compute-1.amazonaws.com",
+            "inbound-smtp.amazonaws.com",
+            "notgoogle.com",
+        ] {
+            assert_eq!(identify(Some(other), None, None), None, "{other}");
+        }
         assert_eq!(
             identify(
                 Some("mx.example.org"),
