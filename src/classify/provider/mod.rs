@@ -32,6 +32,7 @@ mod tencent;
 mod yandex;
 mod zoho;
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::bytes::RegexSet;
@@ -123,15 +124,77 @@ static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
     (compile_set(with.iter().map(|&i| PROVIDERS[i].signature)), with)
 });
 
-/// Whether `host` ends with the labels of `suffix`, where a `*` label
-/// stands for any one label (`inbound-smtp.*.amazonaws.com`).
-fn host_matches(host: &str, suffix: &str) -> bool {
-    let mut host = host.trim().trim_end_matches('.').rsplit('.');
-    suffix.rsplit('.').all(|want| {
-        host.next().is_some_and(|got| {
-            !got.is_empty() && (want == "*" || got.eq_ignore_ascii_case(want))
-        })
-    })
+/// Every provider's host-name suffixes and recipient domains, each with
+/// the first provider in [`PROVIDERS`] order that lists it. Suffixes with
+/// a `*` label (any one label: `inbound-smtp.*.amazonaws.com`) are kept
+/// apart, in order.
+struct Names {
+    hosts: HashMap<&'static str, usize>,
+    wildcard_hosts: Vec<(&'static str, &'static str, usize)>,
+    domains: HashMap<&'static str, usize>,
+}
+
+static NAMES: LazyLock<Names> = LazyLock::new(|| {
+    let mut names = Names {
+        hosts: HashMap::new(),
+        wildcard_hosts: Vec::new(),
+        domains: HashMap::new(),
+    };
+    for (i, p) in PROVIDERS.iter().enumerate() {
+        for &h in p.hosts {
+            match h.split_once(".*.") {
+                Some((head, tail)) => {
+                    names.wildcard_hosts.push((head, tail, i))
+                }
+                None => {
+                    names.hosts.entry(h).or_insert(i);
+                }
+            }
+        }
+        for &d in p.domains {
+            names.domains.entry(d).or_insert(i);
+        }
+    }
+    names
+});
+
+/// The provider whose host-name suffix `host` ends with (whole labels,
+/// ASCII case-insensitive).
+fn by_host(host: &str) -> Option<usize> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let mut found: Option<usize> = None;
+    let mut keep = |i: usize| found = Some(found.map_or(i, |f| f.min(i)));
+    let mut rest = host.as_str();
+    loop {
+        if let Some(&i) = NAMES.hosts.get(rest) {
+            keep(i);
+        }
+        match rest.split_once('.') {
+            Some((_, tail)) => rest = tail,
+            None => break,
+        }
+    }
+    for &(head, tail, i) in &NAMES.wildcard_hosts {
+        let matched = before_labels(&host, tail)
+            .and_then(|rest| rest.rsplit_once('.'))
+            .is_some_and(|(before, any)| {
+                !any.is_empty() && before_labels(before, head).is_some()
+            });
+        if matched {
+            keep(i);
+        }
+    }
+    found
+}
+
+/// What precedes `suffix` in `host` when `host` is `suffix` (`Some("")`)
+/// or ends with `.suffix` (`Some("mx")` for `mx.suffix`).
+fn before_labels<'h>(host: &'h str, suffix: &str) -> Option<&'h str> {
+    let rest = host.strip_suffix(suffix)?;
+    match rest.strip_suffix('.') {
+        Some(before) => Some(before),
+        None => rest.is_empty().then_some(rest),
+    }
 }
 
 /// The provider that received the message: by remote MTA host, then by the
@@ -141,11 +204,7 @@ pub fn identify(
     diagnostic: Option<&str>,
     recipient: Option<&str>,
 ) -> Option<usize> {
-    if let Some(host) = remote_mta
-        && let Some(i) = PROVIDERS
-            .iter()
-            .position(|p| p.hosts.iter().any(|s| host_matches(host, s)))
-    {
+    if let Some(i) = remote_mta.and_then(by_host) {
         return Some(i);
     }
     if let Some(d) = diagnostic
@@ -154,7 +213,7 @@ pub fn identify(
         return Some(SIGNATURES.1[k]);
     }
     let domain = recipient?.rsplit_once('@')?.1.to_ascii_lowercase();
-    PROVIDERS.iter().position(|p| p.domains.contains(&domain.as_str()))
+    NAMES.domains.get(domain.as_str()).copied()
 }
 
 /// The provider's name.
@@ -226,6 +285,14 @@ mod tests {
                     r.id
                 );
             }
+            for name in p.hosts.iter().chain(p.domains) {
+                assert_eq!(
+                    *name,
+                    name.to_ascii_lowercase(),
+                    "{}: names are looked up lower-cased",
+                    p.name
+                );
+            }
             let mut d = p.domains.to_vec();
             d.sort();
             assert_eq!(d, p.domains, "{} domains unsorted", p.name);
@@ -236,6 +303,8 @@ mod tests {
     fn identification() {
         let g =
             identify(Some("gmail-smtp-in.l.google.com"), None, None).unwrap();
+        assert_eq!(name(g), "gmail");
+        let g = identify(Some("MX.Google.COM."), None, None).unwrap();
         assert_eq!(name(g), "gmail");
         let m = identify(None, None, Some("a@hotmail.com")).unwrap();
         assert_eq!(name(m), "outlook");
