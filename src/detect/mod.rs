@@ -59,6 +59,7 @@ mod mcafee;
 mod mfilter;
 mod mimecast;
 mod mxlogic;
+mod netscape;
 mod surfcontrol;
 mod trendmicro;
 mod verizon;
@@ -152,6 +153,7 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &exim::Exim,
     &qmail::Qmail,
     &imailserver::Imailserver,
+    &netscape::Netscape,
     &opensmtpd::Opensmtpd,
     &v5sendmail::V5sendmail,
     &sendmail::Sendmail,
