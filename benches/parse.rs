@@ -107,7 +107,7 @@ fn main() {
     for (i, clock) in ["wall-clock", "on-CPU"].iter().enumerate() {
         let (b, f) = (bare[i], full[i]);
         println!(
-            "{clock:>10}: bare mail-parser {b:>7.0} msg/s ({:.0} MB/s), rebound parse+classify {f:>7.0} msg/s ({:.0} MB/s), ratio {:.2} (target >= 0.5)",
+            "{clock:>10}: bare mail-parser {b:>7.0} msg/s ({:.0} MB/s), rebound parse+classify {f:>7.0} msg/s ({:.0} MB/s), ratio {:.3} (target >= 0.5)",
             b * mb,
             f * mb,
             f / b
