@@ -42,7 +42,7 @@ static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 /// Phrases after which a plain-text report names the failed recipients.
 static RECIPIENT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?|could not be delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to|failed to deliver to|failed addresses follow|delivery has failed to these recipients(?: or groups)?)\s*:?",
+        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?|following recipients? did not receive (?:this|your|the) message|(?:was|were|could|can|has|have) ?(?:not|n't|n’t)(?: be| been)? delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to|failed to deliver to|failed addresses follow|delivery has failed to these recipients(?: or groups)?)\s*:?",
     )
     .unwrap()
 });
@@ -126,13 +126,17 @@ fn opening(text: &str) -> String {
 }
 
 /// The length of the first paragraph of `text`: the rest of the current
-/// line, or, when that is blank, the next lines up to a blank line (at
-/// most a few lines).
+/// line, or, when that holds no word (blank, or the sentence's closing
+/// `.`), the next lines up to a blank line (at most a few lines).
 fn paragraph_end(text: &str) -> usize {
     let mut end = 0;
     let mut seen = false;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let blank = line.trim().is_empty();
+        let blank = if i == 0 {
+            !line.chars().any(char::is_alphanumeric)
+        } else {
+            line.trim().is_empty()
+        };
         if blank && seen || i > 8 {
             break;
         }
@@ -140,6 +144,13 @@ fn paragraph_end(text: &str) -> usize {
         end += line.len();
     }
     end
+}
+
+/// Whether `text` holds no word but addresses (and punctuation).
+fn only_addresses(text: &str) -> bool {
+    !text
+        .split_whitespace()
+        .any(|w| !w.contains('@') && w.chars().any(char::is_alphanumeric))
 }
 
 /// True for the mailbox of a mail system rather than a person.
@@ -192,12 +203,17 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
         let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
         let rest = &text[m.end()..];
         // The recipients stand in the paragraph after the marker; the
-        // reason often in the one after that.
+        // reason in that paragraph too, or, when it holds nothing but
+        // addresses, often in the one after it.
         let end = paragraph_end(rest);
-        let diag_end = end + paragraph_end(&rest[end..]);
+        let named = ALIAS_NOTE.replace_all(&rest[..end], "");
+        let diag_end = if only_addresses(&named) {
+            end + paragraph_end(&rest[end..])
+        } else {
+            end
+        };
         let para = &text[start..m.end() + diag_end];
         let diagnostic = para.split_whitespace().collect::<Vec<_>>().join(" ");
-        let named = ALIAS_NOTE.replace_all(&rest[..end], "");
         for a in addresses_in(&named).into_iter().filter(wanted) {
             push(&mut rows, a, &diagnostic);
         }
@@ -278,6 +294,18 @@ impl Detector for Rfc3464 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_is_looked_for_after_a_list_of_bare_addresses_only() {
+        assert!(only_addresses("\n  <a@example.org>,\n  b@example.org.\n"));
+        assert!(!only_addresses("a@example.org because the mailbox is full"));
+        // The rest of the marker's line is only the sentence's full stop.
+        let rest = ".\n\n<a@example.org>:\n550 No such user\n\nnext\n";
+        assert_eq!(
+            &rest[..paragraph_end(rest)],
+            ".\n\n<a@example.org>:\n550 No such user\n"
+        );
+    }
 
     #[test]
     fn a_quoted_session_names_the_refused_recipients() {
