@@ -7,6 +7,7 @@
 //! "Please reply to Postmaster@... if you feel this message to be in
 //! error.".
 
+use super::scan::{find_ci, strip_prefix_ci};
 use super::{Detector, Row};
 use crate::parse::Mail;
 use crate::parse::fields::clean_address;
@@ -15,12 +16,12 @@ use crate::parse::returned;
 /// The Netscape detector.
 pub struct Netscape;
 
-/// The notice's opening line, lower-cased.
+/// The notice's opening line (compared ignoring ASCII case).
 const OPENING: &str =
     "this message was undeliverable due to the following reason:";
-/// The line before the recipient list in some notices, lower-cased.
+/// The line before the recipient list in some notices.
 const LIST: &str = "the following recipients did not receive this message";
-/// The closing line, lower-cased.
+/// The closing line.
 const CLOSING: &str = "please reply to postmaster";
 
 /// A line that is only an address, bare or in angle brackets.
@@ -46,12 +47,11 @@ impl Detector for Netscape {
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let text = &mail.text
             [..returned::inline_start(&mail.text).unwrap_or(mail.text.len())];
-        let start = text.to_ascii_lowercase().find(OPENING)? + OPENING.len();
+        let start = find_ci(text, OPENING)? + OPENING.len();
         let mut reason: Vec<&str> = Vec::new();
         let mut recipients: Vec<String> = Vec::new();
-        for line in text[start..].lines() {
-            let lower = line.trim().to_ascii_lowercase();
-            if lower.starts_with(CLOSING) {
+        for line in text[start..].lines().map(str::trim) {
+            if strip_prefix_ci(line, CLOSING).is_some() {
                 break;
             }
             if let Some(a) = lone_address(line) {
@@ -59,10 +59,10 @@ impl Detector for Netscape {
                     recipients.push(a);
                 }
             } else if recipients.is_empty()
-                && !lower.is_empty()
-                && !lower.starts_with(LIST)
+                && !line.is_empty()
+                && strip_prefix_ci(line, LIST).is_none()
             {
-                reason.push(line.trim());
+                reason.push(line);
             }
         }
         let diagnostic = reason.join(" ");

@@ -56,7 +56,7 @@ fn contains_ci(text: &str, needle: &str) -> bool {
 /// Where the ASCII `needle` first occurs in `text`, ignoring ASCII case.
 /// Candidates are found by the needle's rarest byte in ordinary text (a
 /// memchr over its two cases), then the whole needle is compared there.
-fn find_ci(text: &str, needle: &str) -> Option<usize> {
+pub(crate) fn find_ci(text: &str, needle: &str) -> Option<usize> {
     let (hay, needle) = (text.as_bytes(), needle.as_bytes());
     if needle.is_empty() {
         return Some(0);
