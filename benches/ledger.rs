@@ -24,7 +24,7 @@ use rebound::ledger::sends::Send;
 use rebound::ledger::stats::Filter as StatsFilter;
 use rebound::ledger::{IngestItem, Ledger};
 use rebound::model::{Action, Category, EventType, Record};
-use rebound::parse::Report;
+use rebound::pipeline::Report;
 use rebound::time::format_rfc3339;
 
 /// mimalloc: measured faster than the system allocator for rebound's many

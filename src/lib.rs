@@ -1,14 +1,17 @@
 //! `rebound` reads bounce mail and keeps the truth about which addresses can
 //! still be mailed.
 //!
-//! The pipeline, one module per stage:
+//! The layers, each importing only those before it:
+//! - [`model`]: the types every stage shares (records, detector rows,
+//!   reasons and their meaning); imports nothing of the crate;
 //! - [`input`]: files, directories, Maildirs, mbox archives and stdin, read
 //!   message by message;
-//! - [`parse`]: MIME, RFC 3464/6533 DSN, RFC 5965 ARF, RFC 3834 auto-replies
-//!   and the returned original message;
+//! - [`parse`]: MIME, RFC 3464/6533 DSN fields and the returned original
+//!   message;
 //! - [`detect`]: one detector per MTA family behind one trait and registry;
 //! - [`classify`]: rules as data that turn a parsed row into a class, reason
 //!   and recommended action, naming the rule that decided;
+//! - [`pipeline`]: runs parse → detect → classify into records;
 //! - [`ledger`]: the SQLite ledger of events and address states;
 //! - [`sweep`]: unattended IMAP mailbox sweeps;
 //! - [`notify`]: posting new events to an HTTP endpoint;
@@ -26,6 +29,7 @@ pub mod ledger;
 pub mod model;
 pub mod notify;
 pub mod parse;
+pub mod pipeline;
 pub mod report;
 pub mod scrub;
 pub mod sweep;
@@ -33,4 +37,4 @@ pub mod time;
 
 pub use error::{InputError, ParseError};
 pub use model::{Action, Category, EventType, Record};
-pub use parse::{ParseConfig, Parser, Report};
+pub use pipeline::{ParseConfig, Parser, Report};

@@ -1,9 +1,9 @@
 //! Operator advice per reason: a short root cause and the next steps, as
-//! data, for `rebound explain`. The texts follow the product spec
-//! (shared/spec/product.md: suppression policy, retry delays, sender-side
-//! alerts) and the RFCs behind each reason.
+//! data, for `rebound explain`. The texts follow the policy
+//! (`docs/policy.md`: suppression and retry, sender-side failures) and the
+//! RFCs behind each reason.
 
-use super::Reason;
+use crate::model::Reason;
 
 /// What a reason means for the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

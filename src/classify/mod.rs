@@ -23,17 +23,16 @@
 
 pub mod advice;
 pub mod provider;
-pub mod reason;
 pub mod status;
 pub mod text;
 
-pub use reason::{Meaning, Reason, class_name};
+pub use crate::model::{Meaning, Reason, class_name};
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::detect::Row;
+use crate::model::Row;
 use crate::model::{Action, EventType, Record};
 use crate::parse::fields;
 

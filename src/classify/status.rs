@@ -6,7 +6,7 @@
 //! texts that say the account is only suspended or disabled for now decide
 //! before the bare code does (`text:suspended`).
 
-use super::reason::Reason;
+use crate::model::Reason;
 use Reason::*;
 
 /// Exact codes (the class digit is matched separately), sorted.

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::{RegexBuilder, RegexSet, RegexSetBuilder};
 
-use super::reason::Reason;
+use crate::model::Reason;
 use Reason::*;
 
 /// The rule of a recipient missing from the receiver's directory: a

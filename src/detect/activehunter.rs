@@ -4,8 +4,9 @@
 //! had permanent fatal errors -----", `>>> a@b <a@b>` lines, then "-----
 //! Transcript of session follows -----" with the remote reply.
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

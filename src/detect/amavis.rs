@@ -6,8 +6,9 @@
 //! "contains a virus", "contains banned ..."). An RFC 3464 part usually
 //! follows; the verdict is the reason the format states.
 
-use super::{Detector, Row};
-use crate::classify::Reason;
+use super::Detector;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

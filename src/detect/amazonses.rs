@@ -21,9 +21,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{Detector, Row};
-use crate::classify::Reason;
+use super::Detector;
 use crate::model::EventType;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{
     clean_address, reply_code_in, status_in, strip_type,

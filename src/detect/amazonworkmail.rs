@@ -6,7 +6,8 @@
 //! the report has no delivery-status part. Diagnostics have SES's shape
 //! ([`super::amazonses`]).
 
-use super::{Detector, Row, amazonses};
+use super::{Detector, amazonses};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Amazon WorkMail detector.

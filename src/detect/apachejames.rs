@@ -8,8 +8,9 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::addresses_in;
 

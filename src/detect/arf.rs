@@ -14,8 +14,9 @@
 //! to the returned copy, else the returned message's To. No address is
 //! made up: a report that names none gives one record without recipient.
 
-use super::{Detector, Row};
+use super::Detector;
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{Fields, addresses_in, field_blocks, strip_type};
 

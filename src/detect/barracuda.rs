@@ -4,9 +4,10 @@
 //! delivery-status part. A block by the spam filter is stated by the
 //! format itself.
 
+use super::Detector;
 use super::scan::{address_blocks, lookup, merge_with_dsn, text_lookup};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Barracuda detector.

@@ -3,12 +3,13 @@
 //! "----- Non-delivered information -----" and one sentence that names the
 //! reason. No codes.
 
+use super::Detector;
 use super::scan::{
     address_blocks, from_daemon, from_domain_in, lookup, merge_with_dsn,
     section,
 };
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::unfold;
 

@@ -13,7 +13,8 @@
 //!
 //! The notice carries no SMTP codes.
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

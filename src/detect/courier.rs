@@ -7,9 +7,10 @@
 //! completed from the text (`courier/module.esmtp`, `courierd` DSN
 //! templates).
 
+use super::Detector;
 use super::qmail::is_head;
 use super::scan::{self, Follow, command_word, join_reply};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

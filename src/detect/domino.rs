@@ -3,8 +3,9 @@
 //! and the reason, plus an RFC 3464 part (`Diagnostic-Code: X-Notes; ...`)
 //! whose rows are completed from the text.
 
+use super::Detector;
 use super::scan::{self, Follow};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

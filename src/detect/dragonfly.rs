@@ -7,8 +7,9 @@
 //! (dma `mail.c` `bounce()`, `net.c` `deliver_remote()`). One message per
 //! recipient.
 
+use super::Detector;
 use super::scan::{self, command_word, join_reply};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -6,12 +6,13 @@
 //! reader ([`decode_platform`]); 1&1 adds explanation links to
 //! postmaster.1and1.com.
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
     section,
 };
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The 1&1 detector.

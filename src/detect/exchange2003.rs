@@ -24,8 +24,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Detector, Row, scan};
-use crate::classify::Reason;
+use super::{Detector, scan};
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{address_in, status_in};
 

@@ -22,8 +22,9 @@
 //! fills what the DSN leaves out. Office 365 uses the same layout
 //! ([`super::office365`]).
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{clean_address, reply_code_in, status_in};
 

@@ -13,10 +13,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Detector;
 use super::scan::{self, Block, Follow, command_word, join_reply};
-use super::{Detector, Row};
-use crate::classify::Reason;
 use crate::model::EventType;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -5,12 +5,13 @@
 //! `>>> RCPT TO:<a>`, `<<< 550 ...`). These reports carry no codes of their
 //! own: the English and Japanese sentences name the reason.
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_daemon, from_domain_in, header_contains,
     lookup, merge_with_dsn,
 };
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The au/EZweb detector.

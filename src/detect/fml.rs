@@ -4,8 +4,9 @@
 //! ...), a first line with the address concerned and "Original mail as
 //! follows:" with the quoted message.
 
-use super::{Detector, Row};
-use crate::classify::Reason;
+use super::Detector;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -22,8 +22,9 @@
 //! temporary failure". The DSN's Status is often the generic `5.0.0` while
 //! the quoted reply names the precise code, which is preferred.
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{addresses_in, reply_code_in, status_in};
 

@@ -4,9 +4,10 @@
 //! (`"a@example.org":`), followed by "SMTP error from remote server after
 //! RCPT command:", "host: <mx>" and the remote reply.
 
+use super::Detector;
 use super::einsundeins::decode_platform;
 use super::scan::{self, from_daemon, from_domain_in};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The GMX detector.

@@ -6,8 +6,9 @@
 //! Groups" with a link to the Groups help centre; the returned message
 //! follows "----- Original message -----".
 
-use super::{Detector, Row, scan};
-use crate::classify::Reason;
+use super::{Detector, scan};
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::addresses_in;
 

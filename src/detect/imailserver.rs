@@ -4,9 +4,10 @@
 //! message generated response:" and the remote reply), then "Original
 //! message follows.".
 
+use super::Detector;
 use super::scan::{self, join_reply};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

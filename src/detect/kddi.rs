@@ -3,11 +3,12 @@
 //! their mailbox is full." The report has no codes; its sentence names the
 //! reason.
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_domain_in, header_contains, merge_with_dsn,
 };
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The KDDI detector.

@@ -3,8 +3,9 @@
 //! the following reason:" and the remote refusal ("mx.example[192.0.2.1]
 //! responded with failure: 552 ...").
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -4,8 +4,9 @@
 //! indented address per line, and "Additional Information" fields
 //! (`Remote-MTA: <192.0.2.1>`, `Reporting-MTA: <host>`).
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -4,12 +4,13 @@
 //! address(es) failed:") name each recipient, then "SMTP error from remote
 //! mail server after RCPT TO:<..>: host H [ip]: reply".
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
     section,
 };
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Mail.Ru detector.

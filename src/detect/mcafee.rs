@@ -3,8 +3,9 @@
 //! lines, plus a delivery-status part. Identified by the `X-NAI-Header`
 //! stamp ("Modified by McAfee ...").
 
+use super::Detector;
 use super::scan::{address_blocks, block_row, merge_with_dsn, section};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The McAfee detector.

@@ -10,9 +10,10 @@
 
 use mail_parser::MimeHeaders;
 
-use super::{Detector, Row};
-use crate::classify::reason::Reason;
+use super::Detector;
 use crate::model::EventType;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::fields::{Fields, clean_address, strip_type};
 use crate::parse::{Mail, merge_blocks, part_text};
 

@@ -6,8 +6,9 @@
 //! code:" and "Remote system:" lines, and an RFC 3464 part whose rows are
 //! completed from them.
 
+use super::Detector;
 use super::scan::{self, Follow};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{address_in, strip_type};
 

@@ -5,8 +5,9 @@
 //! layout is sent under other X-Mailer names, so the section heads identify
 //! it.
 
+use super::Detector;
 use super::scan::{address_blocks, header_contains, section};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::unfold;
 

@@ -4,9 +4,10 @@
 //! information follows : -- <remote reply>". Identified by the
 //! `X-Mimecast-*` / `X-MC-System` headers or those section heads.
 
+use super::Detector;
 use super::scan::{self, address_blocks, lookup, section};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::unfold;
 

@@ -2,8 +2,9 @@
 //! unit struct implementing [`Detector`], listed once in [`DETECTORS`].
 //!
 //! A detector recognises its format from what identifies it (sender,
-//! headers, boundaries, body markers) and turns it into [`Row`]s, one per
-//! failed recipient. It does not classify: [`crate::classify`] does. The
+//! headers, boundaries, body markers) and turns it into
+//! [`Row`](crate::model::Row)s, one per failed recipient. It does not
+//! classify (the pipeline hands rows to the classifier afterwards). The
 //! registry runs MTA-specific detectors first, then the standards (RFC 3464
 //! DSN, RFC 5965 ARF, unsubscribe requests, RFC 3834 auto-replies), so a
 //! vendor that knows more than its DSN says can add it.
@@ -73,46 +74,8 @@ mod unsubscribe;
 // Text scanning shared by the plain-text formats.
 mod scan;
 
-use crate::classify::Reason;
-use crate::model::EventType;
+use crate::model::{EventType, Row};
 use crate::parse::Mail;
-
-/// One recipient as a detector found it, before classification.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Row {
-    /// The failed recipient.
-    pub recipient: Option<String>,
-    /// Original-Recipient, when given.
-    pub original_recipient: Option<String>,
-    /// RFC 3464 Action (`failed`, `delayed`, `delivered`, ...), lower-case.
-    pub action: Option<String>,
-    /// The event type, when the detector knows it; otherwise derived from
-    /// `action` (failed → bounce).
-    pub kind: Option<EventType>,
-    /// Enhanced status code.
-    pub status: Option<String>,
-    /// SMTP reply code.
-    pub reply_code: Option<String>,
-    /// Diagnostic text.
-    pub diagnostic: Option<String>,
-    /// The remote MTA.
-    pub remote_mta: Option<String>,
-    /// The reporting MTA.
-    pub reporting_mta: Option<String>,
-    /// Last-Attempt-Date as written.
-    pub last_attempt: Option<String>,
-    /// Arrival-Date as written.
-    pub arrival_date: Option<String>,
-    /// Will-Retry-Until as written.
-    pub will_retry_until: Option<String>,
-    /// The SMTP command that failed (`RCPT`, `DATA`, `MAIL`, `EHLO`, ...).
-    pub command: Option<String>,
-    /// A reason the format itself states (e.g. a vendor's own error
-    /// category); the classifier uses it when the codes and text say less.
-    pub reason: Option<Reason>,
-    /// ARF Feedback-Type.
-    pub feedback_type: Option<String>,
-}
 
 /// A bounce format.
 pub trait Detector: Sync {
@@ -211,20 +174,12 @@ pub fn run(mail: &Mail<'_>) -> Option<(&'static str, Vec<Row>)> {
             return None;
         }
         for r in &mut rows {
-            r.kind =
-                r.kind.or_else(|| Some(kind_of_action(r.action.as_deref())));
+            r.kind = r
+                .kind
+                .or_else(|| Some(EventType::of_action(r.action.as_deref())));
         }
         Some((d.id(), rows))
     })
-}
-
-/// The event type of an RFC 3464 action.
-pub fn kind_of_action(action: Option<&str>) -> EventType {
-    match action {
-        Some("delayed") => EventType::Delay,
-        Some("delivered" | "relayed" | "expanded") => EventType::Delivered,
-        _ => EventType::Bounce,
-    }
 }
 
 #[cfg(test)]
@@ -247,13 +202,5 @@ mod tests {
                 .join(id);
             assert!(dir.is_dir(), "no samples/{id}/ folder");
         }
-    }
-
-    #[test]
-    fn actions_map_to_types() {
-        assert_eq!(kind_of_action(Some("delayed")), EventType::Delay);
-        assert_eq!(kind_of_action(Some("relayed")), EventType::Delivered);
-        assert_eq!(kind_of_action(Some("failed")), EventType::Bounce);
-        assert_eq!(kind_of_action(None), EventType::Bounce);
     }
 }

@@ -4,11 +4,12 @@
 //! its `X-MX-Bounce` / `X-MXL-NoteHash` headers, the mxlogic.net sender or
 //! the `mxl_mta` Received stamp.
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_domain_in, header_contains,
     merge_with_dsn, section,
 };
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The MX Logic detector.

@@ -7,8 +7,9 @@
 //! "Please reply to Postmaster@... if you feel this message to be in
 //! error.".
 
+use super::Detector;
 use super::scan::{find_ci, strip_prefix_ci};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::clean_address;
 use crate::parse::returned;

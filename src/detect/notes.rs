@@ -3,8 +3,9 @@
 //! failed address on their own lines, then "------- Returned Message
 //! --------".
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -7,7 +7,8 @@
 //! Exchange report (a mailbox in Office 365 stamps the tenant headers on
 //! every report it receives, whoever wrote it).
 
-use super::{Detector, Row, exchange2007, scan};
+use super::{Detector, exchange2007, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Office 365 detector.

@@ -6,9 +6,10 @@
 //! copy of the original message:" (`smtpd/bounce.c`). Releases since 6.4
 //! add an RFC 3464 part; its rows are completed from the text.
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::clean_address;
 

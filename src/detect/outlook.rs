@@ -4,7 +4,8 @@
 //! short English text and the recipient, status and often no diagnostic in
 //! the delivery-status part.
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Outlook.com (Hotmail) detector.

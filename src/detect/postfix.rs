@@ -14,9 +14,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Detector;
 use super::scan::{self, Block, Follow, command_word};
-use super::{Detector, Row};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

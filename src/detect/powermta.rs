@@ -4,8 +4,9 @@
 //! bounce category PowerMTA assigned (`X-PowerMTA-BounceCategory`), which
 //! becomes the row's reason.
 
-use super::{Detector, Row};
-use crate::classify::Reason;
+use super::Detector;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The PowerMTA detector.

@@ -6,8 +6,9 @@
 //! of the message." with the MIME bounce patch). qmail sends no delay
 //! warnings.
 
+use super::Detector;
 use super::scan::{self, Block, Follow, join_reply};
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

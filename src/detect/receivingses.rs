@@ -6,7 +6,8 @@
 //! of the receiving domain, whose Reporting-MTA is SES's inbound server
 //! (`inbound-smtp.<region>.amazonaws.com`).
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The SES receiving detector.

@@ -11,8 +11,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Detector, Row};
+use super::Detector;
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The auto-reply detector.

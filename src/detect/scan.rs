@@ -14,8 +14,8 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 use regex::Regex;
 
-use super::Row;
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{
     address_in, clean_address, reply_code_in, status_in,

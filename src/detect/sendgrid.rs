@@ -4,7 +4,8 @@
 //! `X-SendGrid-QueueID` and `X-SendGrid-Sender` and a Diagnostic-Code
 //! without a type prefix.
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The SendGrid detector.

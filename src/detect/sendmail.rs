@@ -9,9 +9,10 @@
 //! the transcript: the remote server's own reply, status and the failed
 //! command.
 
+use super::Detector;
 use super::scan::{self, Follow};
-use super::{Detector, Row};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::fields::{self, address_in};
 use crate::parse::{Mail, dsn};
 

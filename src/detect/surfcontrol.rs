@@ -8,11 +8,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Detector;
 use super::scan::{
     address_blocks, has_header_prefixed, header_contains, merge_with_dsn,
     section,
 };
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{reply_code_in, status_in};
 

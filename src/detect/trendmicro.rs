@@ -4,9 +4,10 @@
 //! domain). Please check if address is correct." Identified by the
 //! InterScan sender name, MIME boundary or banner.
 
+use super::Detector;
 use super::scan::{address_blocks, header_contains, lookup};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Trend Micro InterScan detector.

@@ -5,8 +5,9 @@
 //! mailbox, or Apple Mail's `X-Apple-Unsubscribe: true`. The recipient to
 //! suppress is the sender.
 
-use super::{Detector, Row};
+use super::Detector;
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::addresses_in;
 

@@ -4,8 +4,9 @@
 //! (`550 <a@b>... User unknown`, `421 host (smtp)... Deferred: ...`),
 //! then "----- Unsent message follows -----" and the message.
 
+use super::Detector;
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::returned::Returned;
 

@@ -3,10 +3,11 @@
 //! the remote reply, then "Message details:" with `RCPT TO: <addr>`: the
 //! Apache James report, read by [`super::apachejames`].
 
+use super::Detector;
 use super::apachejames::{self, Apachejames};
 use super::scan::{from_daemon, from_domain_in, lookup, merge_with_dsn};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Verizon detector.

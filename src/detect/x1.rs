@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Detector, Row};
+use super::Detector;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::clean_address;
 

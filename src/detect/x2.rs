@@ -7,9 +7,10 @@
 //! lines ("... failed after I sent the message.", "Remote host
 //! said[Response Message]: ...") and a "STEP:" line.
 
+use super::Detector;
 use super::qmail::{self, ENDS};
 use super::scan;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

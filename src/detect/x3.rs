@@ -11,9 +11,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Detector;
 use super::scan::{self, command_word};
-use super::{Detector, Row};
-use crate::classify::Reason;
+use crate::model::Reason;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::address_in;
 

@@ -6,7 +6,8 @@
 
 use mail_parser::{MimeHeaders, PartType};
 
-use super::{Detector, Row};
+use super::Detector;
+use crate::model::Row;
 use crate::parse::{Mail, dsn, normalise_text, part_text};
 
 /// The X5 detector.

@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::Detector;
 use super::scan::command_word;
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::addresses_in;
 

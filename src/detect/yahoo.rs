@@ -14,7 +14,8 @@
 //! The bracketed tag at the end of the remote reply names the SMTP command
 //! it answered.
 
-use super::{Detector, Row, qmail, scan};
+use super::{Detector, qmail, scan};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Yahoo detector.

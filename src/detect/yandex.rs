@@ -3,11 +3,12 @@
 //! сервером ..."), `<addr>: reason` lines and a delivery-status part whose
 //! Diagnostic-Code type is `X-Yandex`.
 
+use super::Detector;
 use super::scan::{
     address_blocks, block_row, from_daemon, from_domain_in, merge_with_dsn,
     section,
 };
-use super::{Detector, Row};
+use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Yandex detector.

@@ -19,8 +19,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Detector, Row, scan};
+use super::{Detector, scan};
 use crate::model::EventType;
+use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{clean_address, status_in};
 

@@ -32,7 +32,7 @@ use super::sends::normalise_message_id;
 use super::state::{AddressState, Counts, Fact, Kind, Policy, State};
 use super::{Checkpoint, Ledger, LedgerError, domain_of, normalise_address};
 use crate::model::{Action, Category, EventType, Record};
-use crate::parse::Report;
+use crate::pipeline::Report;
 use crate::time;
 
 /// One report to record and where it came from.

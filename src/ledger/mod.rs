@@ -576,7 +576,7 @@ mod tests {
     #[test]
     fn migration_2_keeps_a_version_1_ledger() {
         use crate::model::{Action, EventType, Record};
-        use crate::parse::Report;
+        use crate::pipeline::Report;
 
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v1.db");
@@ -679,7 +679,7 @@ mod tests {
     #[test]
     fn a_key_prefix_collision_is_not_a_duplicate() {
         use crate::model::{EventType, Record};
-        use crate::parse::Report;
+        use crate::pipeline::Report;
 
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
@@ -728,7 +728,7 @@ mod tests {
     #[test]
     fn migration_3_gives_shared_prefixes_distinct_slots() {
         use crate::model::{EventType, Record};
-        use crate::parse::Report;
+        use crate::pipeline::Report;
 
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v2.db");
@@ -804,9 +804,9 @@ mod tests {
     /// event-time order.
     /// A report of one soft bounce of `rcpt`, Message-ID `<s{n}@...>`,
     /// `after` seconds past 2024-01-01.
-    fn soft_report(rcpt: &str, n: i64, after: i64) -> crate::parse::Report {
+    fn soft_report(rcpt: &str, n: i64, after: i64) -> crate::pipeline::Report {
         use crate::model::{Action, EventType, Record};
-        crate::parse::Report {
+        crate::pipeline::Report {
             message_id: Some(format!("<s{n}@mx.example.net>")),
             records: vec![Record {
                 recipient: Some(rcpt.into()),
@@ -817,7 +817,7 @@ mod tests {
                 )),
                 ..Record::default()
             }],
-            ..crate::parse::Report::default()
+            ..crate::pipeline::Report::default()
         }
     }
 
@@ -853,7 +853,7 @@ mod tests {
     #[test]
     fn chains_hold_every_event_of_their_address() {
         use crate::model::{Action, Category, EventType, Record};
-        use crate::parse::Report;
+        use crate::pipeline::Report;
         use std::collections::HashMap;
 
         let mut seed = 7u64;

@@ -29,9 +29,10 @@ use serde_json::Value;
 
 use super::{Ledger, LedgerError, domain_of};
 use crate::classify;
-use crate::detect::Row;
+use crate::model::Row;
 use crate::model::{EventType, Record};
-use crate::parse::{Report, fields, fingerprint};
+use crate::parse::fields;
+use crate::pipeline::{Report, fingerprint};
 use crate::time;
 
 /// A webhook line that cannot be used.

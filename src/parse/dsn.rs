@@ -9,8 +9,8 @@ use memchr::memmem::Finder;
 use super::fields::{
     self, Fields, clean_address, clip, field_blocks, strip_type,
 };
-use crate::detect::Row;
 use crate::model::EventType;
+use crate::model::Row;
 
 /// A parsed delivery-status body.
 #[derive(Debug, Clone, Default)]
@@ -66,7 +66,7 @@ pub fn parse(text: &str) -> Option<Dsn> {
 /// The event type when the Action is not one of RFC 3464's five: Postfix
 /// address-verification reports say `deliverable` / `undeliverable`, and a
 /// block without an Action but with a 2.X.X status is a success. `None`
-/// leaves the standard mapping ([`crate::detect::kind_of_action`]).
+/// leaves the standard mapping ([`EventType::of_action`]).
 fn kind_of(action: Option<&str>, status: Option<&str>) -> Option<EventType> {
     match action {
         Some("deliverable") => Some(EventType::Delivered),

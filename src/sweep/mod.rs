@@ -45,7 +45,7 @@ use crate::input::for_each_parallel;
 use crate::ledger::{
     Checkpoint, IngestItem, Ledger, LedgerError, LedgerOptions,
 };
-use crate::parse::{Parser, Report};
+use crate::pipeline::{Parser, Report};
 use config::{AccountSettings, After};
 use connect::Session;
 

@@ -11,7 +11,7 @@
 //! escalation if the rule keeps refusing.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Amazon SES receiving, identified by its inbound servers.
 #[rustfmt::skip]

@@ -4,7 +4,7 @@
 //! of its replies.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Apple iCloud Mail.
 #[rustfmt::skip]

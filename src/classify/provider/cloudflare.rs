@@ -5,7 +5,7 @@
 //! service rate-limits senders.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Cloudflare Email Routing.
 #[rustfmt::skip]

@@ -5,7 +5,7 @@
 //! content.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Comcast.
 #[rustfmt::skip]

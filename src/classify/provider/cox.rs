@@ -4,7 +4,7 @@
 //! reverse DNS, `CXMXRT` / `CXSNDR` rates, `CXCNCT` connections).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Cox.
 #[rustfmt::skip]

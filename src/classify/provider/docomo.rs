@@ -5,7 +5,7 @@
 //! data` for messages above the size limit.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// NTT docomo.
 #[rustfmt::skip]

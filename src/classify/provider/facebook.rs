@@ -5,7 +5,7 @@
 //! (permanent) or T (temporary).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Facebook.
 #[rustfmt::skip]

@@ -4,7 +4,7 @@
 //! policy rejections link there with a `c=` code naming the check.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// GMX / WEB.DE.
 #[rustfmt::skip]

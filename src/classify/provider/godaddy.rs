@@ -5,7 +5,7 @@
 //! checks, IB5xx sender and message checks, IB6xx content).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// GoDaddy.
 #[rustfmt::skip]

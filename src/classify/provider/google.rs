@@ -3,7 +3,7 @@
 //! guidelines (support.google.com/mail/answer/81126).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Google.
 #[rustfmt::skip]
@@ -36,7 +36,7 @@ pub static GOOGLE: Provider = Provider {
 #[cfg(test)]
 mod tests {
     use crate::classify::provider::{identify, lookup};
-    use crate::classify::reason::Reason::*;
+    use crate::model::Reason::*;
 
     fn rule(status: &str, text: &str) -> Option<&'static str> {
         let i = identify(Some("mx.google.com"), None, None)?;

@@ -5,7 +5,7 @@
 //! not post to it; a message the group's spam filter refuses says so.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Google Groups.
 #[rustfmt::skip]

@@ -6,7 +6,7 @@
 //! is refused at RCPT TO with the address in the reply.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// KDDI au.
 #[rustfmt::skip]

@@ -3,7 +3,7 @@
 //! (French, then English) and end in an `LPNnnn_nnn` code.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// La Poste.
 #[rustfmt::skip]

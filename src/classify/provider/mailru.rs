@@ -3,7 +3,7 @@
 //! (help.mail.ru/mail/mailer/popular and postmaster.mail.ru).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Mail.Ru.
 #[rustfmt::skip]

@@ -3,7 +3,7 @@
 //! (knowledge.broadcom.com, article 169984 and related).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// MessageLabs.
 #[rustfmt::skip]

@@ -4,7 +4,7 @@
 //! pages (sendersupport.olc.protection.outlook.com).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Microsoft.
 #[rustfmt::skip]

@@ -2,7 +2,7 @@
 //! base page (community.mimecast.com/docs/DOC-1369).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Mimecast.
 #[rustfmt::skip]

@@ -39,7 +39,7 @@ use regex::bytes::RegexSet;
 
 use super::text::compile_set;
 
-use super::reason::Reason;
+use crate::model::Reason;
 
 /// One documented provider text.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! replies are given in French and English and end in `OFRnnn_nnn [nnn]`.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Orange.
 #[rustfmt::skip]

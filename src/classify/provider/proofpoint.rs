@@ -4,7 +4,7 @@
 //! (help.proofpoint.com).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Proofpoint.
 #[rustfmt::skip]

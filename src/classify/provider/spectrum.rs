@@ -6,7 +6,7 @@
 //! for content.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Spectrum.
 #[rustfmt::skip]

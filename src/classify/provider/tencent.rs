@@ -4,7 +4,7 @@
 //! (frequency limits, DMARC, content, mailbox state).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Tencent.
 #[rustfmt::skip]

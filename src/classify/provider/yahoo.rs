@@ -2,7 +2,7 @@
 //! codes" (senders.yahooinc.com/smtp-error-codes).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Yahoo / AOL.
 #[rustfmt::skip]

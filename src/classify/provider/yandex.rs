@@ -4,7 +4,7 @@
 //! troubleshooting/smtp-errors.html); spam rejections link `ya.cc` pages.
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Yandex.
 #[rustfmt::skip]

@@ -3,7 +3,7 @@
 //! www.zoho.com/mail/help/error-messages.html).
 
 use super::{Provider, Rule};
-use crate::classify::reason::Reason::*;
+use crate::model::Reason::*;
 
 /// Zoho.
 #[rustfmt::skip]

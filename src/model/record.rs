@@ -1,8 +1,8 @@
 //! The records `rebound` produces: one [`Record`] per recipient of a bounce,
 //! delay warning, complaint, auto-reply, unsubscribe request or receipt.
 //!
-//! The field names are the output contract documented in README.md (JSON
-//! lines, CSV and the ledger all use them).
+//! The field names are the output contract documented in
+//! `docs/output.md` (JSON lines, CSV and the ledger all use them).
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,17 @@ impl EventType {
             EventType::AutoReply => "auto_reply",
             EventType::Unsubscribe => "unsubscribe",
             EventType::Delivered => "delivered",
+        }
+    }
+
+    /// The event type of an RFC 3464 `Action` value (lower-case):
+    /// `delayed` is a delay warning, `delivered`, `relayed` and `expanded`
+    /// are receipts, anything else (`failed`, none) a bounce.
+    pub fn of_action(action: Option<&str>) -> EventType {
+        match action {
+            Some("delayed") => EventType::Delay,
+            Some("delivered" | "relayed" | "expanded") => EventType::Delivered,
+            _ => EventType::Bounce,
         }
     }
 
@@ -173,4 +184,18 @@ pub struct Record {
     /// Why the record was classified so (with `--explain`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub explain: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_map_to_types() {
+        let of = EventType::of_action;
+        assert_eq!(of(Some("delayed")), EventType::Delay);
+        assert_eq!(of(Some("relayed")), EventType::Delivered);
+        assert_eq!(of(Some("failed")), EventType::Bounce);
+        assert_eq!(of(None), EventType::Bounce);
+    }
 }

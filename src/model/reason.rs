@@ -1,8 +1,8 @@
 //! The fine reason vocabulary and, per reason, its class code, category and
-//! recommended action (shared/spec/product.md: classification table,
-//! suppression policy, retry delays).
+//! recommended action (`docs/policy.md`: classification table,
+//! suppression and retry).
 
-use crate::model::{Action, Category};
+use super::record::{Action, Category};
 
 /// Why a recipient bounced. The wire name is [`Reason::name`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -259,7 +259,8 @@ impl Reason {
     }
 }
 
-/// The public name of a class code (product spec tables).
+/// The public name of a class code (`docs/policy.md`, classification
+/// table).
 pub fn class_name(class: u16) -> &'static str {
     match class {
         1 => "Undetermined",
