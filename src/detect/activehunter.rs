@@ -11,13 +11,13 @@ use crate::parse::Mail;
 use crate::parse::fields::address_in;
 
 /// The Active!hunter detector.
-pub struct Activehunter;
+pub struct ActiveHunter;
 
 const ADDRESSES: &str =
     "----- The following addresses had permanent fatal errors -----";
 const TRANSCRIPT: &str = "----- Transcript of session follows -----";
 
-impl Detector for Activehunter {
+impl Detector for ActiveHunter {
     fn id(&self) -> &'static str {
         "activehunter"
     }

@@ -15,7 +15,7 @@ use crate::parse::Mail;
 use crate::parse::fields::addresses_in;
 
 /// The Apache James detector.
-pub struct Apachejames;
+pub struct ApacheJames;
 
 const ERROR: &str = "Error message below:";
 const DETAILS: &str = "Message details:";
@@ -26,7 +26,7 @@ static NEEDLES: LazyLock<[Finder<'static>; 2]> =
     LazyLock::new(|| [ERROR, DETAILS].map(Finder::new));
 const RCPT: &str = "RCPT TO:";
 
-impl Detector for Apachejames {
+impl Detector for ApacheJames {
     fn id(&self) -> &'static str {
         "apachejames"
     }

@@ -14,7 +14,7 @@ use crate::parse::Mail;
 use crate::parse::fields::address_in;
 
 /// The DragonFly Mail Agent detector.
-pub struct Dragonfly;
+pub struct DragonFly;
 
 const INTRO: &str = "This is the DragonFly Mail Agent";
 const RECIPIENT: &str = "There was an error delivering your mail to";
@@ -26,7 +26,7 @@ const ENDS: &[&str] = &[
 ];
 const REFUSED: &str = " did not like our ";
 
-impl Detector for Dragonfly {
+impl Detector for DragonFly {
     fn id(&self) -> &'static str {
         "dragonfly"
     }

@@ -16,7 +16,7 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The 1&1 detector.
-pub struct Einsundeins;
+pub struct EinsUndEins;
 
 /// Lines that open the recipient list, lower-case: English and German.
 #[rustfmt::skip]
@@ -54,7 +54,7 @@ pub(super) fn decode_platform(mail: &Mail<'_>) -> Option<Vec<Row>> {
     Some(merge_with_dsn(mail.dsn_rows(), rows))
 }
 
-impl Detector for Einsundeins {
+impl Detector for EinsUndEins {
     fn id(&self) -> &'static str {
         "einsundeins"
     }

@@ -15,7 +15,7 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The au/EZweb detector.
-pub struct Ezweb;
+pub struct EzWeb;
 
 /// English sentences of the au mail system, lower-case, sorted. Source:
 /// au's help pages on returned mail ("エラーメールについて") and the
@@ -47,7 +47,7 @@ const LEAD_INS: &[&str] = &[
     "the following recipients did not receive",
 ];
 
-impl Detector for Ezweb {
+impl Detector for EzWeb {
     fn id(&self) -> &'static str {
         "ezweb"
     }

@@ -12,7 +12,7 @@ use crate::parse::Mail;
 use crate::parse::fields::address_in;
 
 /// The IMail detector.
-pub struct Imailserver;
+pub struct IMailServer;
 
 const ORIGINAL: &str = "Original message follows.";
 const UNDELIVERABLE: &str = "undeliverable to ";
@@ -26,7 +26,7 @@ const MESSAGES: &[(&str, Reason)] = &[
     ("user mailbox exceeds allowed size", Reason::MailboxFull),
 ];
 
-impl Detector for Imailserver {
+impl Detector for IMailServer {
     fn id(&self) -> &'static str {
         "imailserver"
     }

@@ -10,13 +10,13 @@ use crate::parse::Mail;
 use crate::parse::fields::address_in;
 
 /// The MailFoundry detector.
-pub struct Mailfoundry;
+pub struct MailFoundry;
 
 const TO: &str = "Unable to deliver message to:";
 const REASON: &str = "Delivery failed for the following reason:";
 const RESPONDED: &str = " responded with failure: ";
 
-impl Detector for Mailfoundry {
+impl Detector for MailFoundry {
     fn id(&self) -> &'static str {
         "mailfoundry"
     }

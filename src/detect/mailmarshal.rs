@@ -11,13 +11,13 @@ use crate::parse::Mail;
 use crate::parse::fields::address_in;
 
 /// The MailMarshal detector.
-pub struct Mailmarshal;
+pub struct MailMarshal;
 
 const BECAUSE: &str = "Could not be delivered because of";
 const AFFECTED: &str = "The following recipients were affected:";
 const ADDITIONAL: &str = "Additional Information";
 
-impl Detector for Mailmarshal {
+impl Detector for MailMarshal {
     fn id(&self) -> &'static str {
         "mailmarshal"
     }

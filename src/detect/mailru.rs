@@ -14,7 +14,7 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Mail.Ru detector.
-pub struct Mailru;
+pub struct MailRu;
 
 /// Lines that open a recipient list, lower-case, in the order they are
 /// read: Exim's English list first (it always names full addresses), then
@@ -34,7 +34,7 @@ const PHRASES: &[(&str, Reason)] = &[
     ("retry timeout exceeded", Reason::Expired),
 ];
 
-impl Detector for Mailru {
+impl Detector for MailRu {
     fn id(&self) -> &'static str {
         "mailru"
     }

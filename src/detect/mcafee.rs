@@ -9,12 +9,12 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The McAfee detector.
-pub struct Mcafee;
+pub struct McAfee;
 
 /// The line before the recipient list, lower-case.
 const RECIPIENTS: &str = "the following addresses had delivery problems";
 
-impl Detector for Mcafee {
+impl Detector for McAfee {
     fn id(&self) -> &'static str {
         "mcafee"
     }

@@ -13,12 +13,12 @@ use crate::parse::Mail;
 use crate::parse::fields::{address_in, strip_type};
 
 /// The Messaging Server detector.
-pub struct Messagingserver;
+pub struct MessagingServer;
 
 const INTRO: &str = "This report relates to a message you sent with the following header fields:";
 const RECIPIENT: &str = "Recipient address:";
 
-impl Detector for Messagingserver {
+impl Detector for MessagingServer {
     fn id(&self) -> &'static str {
         "messagingserver"
     }

@@ -12,7 +12,7 @@ use crate::parse::Mail;
 use crate::parse::fields::unfold;
 
 /// The m-FILTER detector.
-pub struct Mfilter;
+pub struct MFilter;
 
 /// Section heads, lower-case.
 const SERVER_MESSAGE: &str = "-------server message";
@@ -22,7 +22,7 @@ const SECTION: &str = "-------";
 /// addresses failed").
 const FAILED: &str = "以下のメールアドレスへの送信に失敗しました";
 
-impl Detector for Mfilter {
+impl Detector for MFilter {
     fn id(&self) -> &'static str {
         "mfilter"
     }

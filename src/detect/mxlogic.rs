@@ -13,14 +13,14 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The MX Logic detector.
-pub struct Mxlogic;
+pub struct MxLogic;
 
 /// Lines that open the recipient list, lower-case.
 const STARTS: &[&str] = &["address failed:", "addresses failed:"];
 /// Lines that close it, lower-case.
 const ENDS: &[&str] = &["included is a copy of the message"];
 
-impl Detector for Mxlogic {
+impl Detector for MxLogic {
     fn id(&self) -> &'static str {
         "mxlogic"
     }

@@ -14,7 +14,7 @@ use crate::parse::Mail;
 use crate::parse::fields::clean_address;
 
 /// The OpenSMTPD detector.
-pub struct Opensmtpd;
+pub struct OpenSmtpd;
 
 /// The greeting of every OpenSMTPD report (`bounce.c`; "e-mail" before
 /// 6.0, "email" after).
@@ -36,7 +36,7 @@ const ENDS: &[&str] = &[
     "Please note that this is only a temporary failure report.",
 ];
 
-impl Detector for Opensmtpd {
+impl Detector for OpenSmtpd {
     fn id(&self) -> &'static str {
         "opensmtpd"
     }

@@ -18,7 +18,7 @@ use crate::parse::Mail;
 use crate::parse::fields::{reply_code_in, status_in};
 
 /// The SurfControl detector.
-pub struct Surfcontrol;
+pub struct SurfControl;
 
 /// The transcript's head and end, and the label before each recipient,
 /// lower-case.
@@ -31,7 +31,7 @@ static HOST_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"@\S+:\s*\[([0-9a-fA-F.:]+)\],\s*(.+)$").unwrap()
 });
 
-impl Detector for Surfcontrol {
+impl Detector for SurfControl {
     fn id(&self) -> &'static str {
         "surfcontrol"
     }

@@ -11,7 +11,7 @@ use crate::model::Row;
 use crate::parse::Mail;
 
 /// The Trend Micro InterScan detector.
-pub struct Trendmicro;
+pub struct TrendMicro;
 
 /// The label before each recipient, lower-case.
 const LABEL: &str = "unable to deliver message to";
@@ -23,7 +23,7 @@ const PHRASES: &[(&str, Reason)] = &[
     ("please check if address is correct", Reason::UserUnknown),
 ];
 
-impl Detector for Trendmicro {
+impl Detector for TrendMicro {
     fn id(&self) -> &'static str {
         "trendmicro"
     }

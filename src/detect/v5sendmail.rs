@@ -11,13 +11,13 @@ use crate::parse::Mail;
 use crate::parse::returned::Returned;
 
 /// The Sendmail 5 detector.
-pub struct V5sendmail;
+pub struct V5Sendmail;
 
 /// Sendmail 5's section lines (`savemail.c`).
 const TRANSCRIPT: &str = "----- Transcript of session follows -----";
 const UNSENT: &str = "----- Unsent message follows -----";
 
-impl Detector for V5sendmail {
+impl Detector for V5Sendmail {
     fn id(&self) -> &'static str {
         "v5sendmail"
     }

@@ -4,7 +4,7 @@
 //! Apache James report, read by [`super::apachejames`].
 
 use super::Detector;
-use super::apachejames::{self, Apachejames};
+use super::apachejames::{self, ApacheJames};
 use super::scan::{from_daemon, from_domain_in, lookup, merge_with_dsn};
 use crate::model::Reason;
 use crate::model::Row;
@@ -34,7 +34,7 @@ impl Detector for Verizon {
         // The gateways run Apache James: its report, with the gateway's
         // headline as the reason.
         let reason = lookup(&apachejames::body(mail), PHRASES);
-        let rows = Apachejames
+        let rows = ApacheJames
             .decode(mail)?
             .into_iter()
             .map(|r| Row { reason, ..r })
