@@ -1,5 +1,5 @@
 //! A private Dovecot IMAP server for the sweep tests and benchmark, run
-//! with `../shared/tools/dovecot-test-server.sh` in a temporary directory
+//! with `tests/support/dovecot-test-server.sh` in a temporary directory
 //! on free loopback ports (login `bounces` / `secret`, also accepted as an
 //! XOAUTH2 bearer token), plus a generator of authored bounce messages.
 //!
@@ -29,7 +29,7 @@ pub struct Dovecot {
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/tools/dovecot-test-server.sh")
+        .join("tests/support/dovecot-test-server.sh")
 }
 
 fn free_port() -> u16 {

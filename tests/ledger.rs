@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rebound::time::{format_rfc2822, parse_rfc3339};
 use serde_json::Value;
 
-use crate::util::{corpus, rebound};
+use crate::util::{rebound, sample_messages};
 
 const H: i64 = 3600;
 
@@ -250,14 +250,15 @@ fn reingest_records_nothing_new() {
 }
 
 #[test]
-fn corpus_ingested_twice_counts_once() {
+fn samples_ingested_twice_count_once() {
     let e = Env::new();
-    let dir = corpus().join("emails");
-    e.ingest(&[&dir]);
+    let files = sample_messages();
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    e.ingest(&paths);
     let once = e.events();
     let addresses = e.count("SELECT count(*) FROM addresses");
-    assert!(once > 100, "only {once} events from the corpus");
-    let again = e.ingest(&[&dir]);
+    assert!(once > 100, "only {once} events from the samples");
+    let again = e.ingest(&paths);
     assert!(again.contains(" 0 new events"), "{again}");
     assert_eq!(e.events(), once);
     assert_eq!(e.count("SELECT count(*) FROM addresses"), addresses);

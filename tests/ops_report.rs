@@ -15,7 +15,7 @@ use rebound::report::{
 };
 use serde_json::Value;
 
-use crate::util::{corpus, rebound};
+use crate::util::{rebound, sample_messages};
 
 fn ok(o: Output) -> Output {
     assert!(
@@ -27,8 +27,17 @@ fn ok(o: Output) -> Output {
     o
 }
 
-fn run_in(db: &Path, args: &[&str]) -> Output {
+fn run_in<S: AsRef<std::ffi::OsStr>>(db: &Path, args: &[S]) -> Output {
     rebound().args(args).arg("--db").arg(db).output().expect("rebound runs")
+}
+
+/// `ingest` and every authored sample message.
+fn ingest_samples_args() -> Vec<String> {
+    let mut args = vec!["ingest".to_string()];
+    args.extend(
+        sample_messages().iter().map(|p| p.to_str().unwrap().to_string()),
+    );
+    args
 }
 
 // ---------------------------------------------------------------- report
@@ -213,11 +222,10 @@ fn report_with_sends_shows_rates_and_thresholds_and_escapes_values() {
 }
 
 #[test]
-fn report_of_the_dev_corpus_shows_counts_charts() {
+fn report_of_the_samples_shows_counts_charts() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dev.db");
-    let emails = corpus().join("emails");
-    ok(run_in(&db, &["ingest", emails.to_str().unwrap()]));
+    let db = dir.path().join("samples.db");
+    ok(run_in(&db, &ingest_samples_args()));
     let html = dir.path().join("report.html");
     ok(run_in(&db, &["report", "--html", html.to_str().unwrap()]));
     let page = std::fs::read_to_string(&html).unwrap();
@@ -409,19 +417,14 @@ fn notify_sends_every_new_event_of_a_corpus_ingest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let server = Server::start();
-    let emails = corpus().join("emails");
-    let o = ok(run_in(
-        &db,
-        &["ingest", emails.to_str().unwrap(), "--notify", &server.url],
-    ));
+    let mut args = ingest_samples_args();
+    args.extend(["--notify".to_string(), server.url.clone()]);
+    let o = ok(run_in(&db, &args));
     let n = new_events(&o.stderr);
     assert!(n > 100, "{n} new events");
     let got = server.accepted();
     assert_eq!(got.len(), n);
-    let o = ok(run_in(
-        &db,
-        &["ingest", emails.to_str().unwrap(), "--notify", &server.url],
-    ));
+    let o = ok(run_in(&db, &args));
     assert_eq!(new_events(&o.stderr), 0);
     assert_eq!(server.accepted().len(), n, "duplicates were posted");
 }

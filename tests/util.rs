@@ -15,6 +15,21 @@ pub fn corpus() -> PathBuf {
     root().join("../shared/corpus/dev")
 }
 
+/// The authored samples that are messages (`samples/**/*.eml` whose
+/// expected output is records or "not a bounce", not a parse error): a
+/// corpus every clone has.
+pub fn sample_messages() -> Vec<PathBuf> {
+    files_with_ext(&root().join("samples"), "eml")
+        .into_iter()
+        .filter(|p| {
+            let expected = p.with_extension("expected.json");
+            let text = std::fs::read_to_string(&expected)
+                .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+            !text.contains("\"error\"")
+        })
+        .collect()
+}
+
 /// A command running the `rebound` binary.
 pub fn rebound() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rebound"))
