@@ -705,3 +705,287 @@ fn save(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::tests::address_rows;
+    use crate::ledger::{SuppressionReason, sends, stats};
+
+    /// Only the day and the first 64 bits of a key are indexed: a recorded
+    /// event sharing them with a new one does not make the new one a
+    /// duplicate.
+    #[test]
+    fn a_key_prefix_collision_is_not_a_duplicate() {
+        use crate::model::{EventType, Record};
+        use crate::parse::Report;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let r = Report {
+            message_id: Some("<c@mx.example.net>".into()),
+            records: vec![Record {
+                recipient: Some("c@example.org".into()),
+                kind: Some(EventType::Delay),
+                ..Record::default()
+            }],
+            ..Report::default()
+        };
+        let mut other = event_key(&r, &r.records[0]);
+        other[15] ^= 1;
+        l.conn
+            .execute(
+                "INSERT INTO events (event_key, kind, event_time,
+                   recorded_at, key_day)
+                 VALUES (?1, 'delay', 0, 0, ?2)",
+                rusqlite::params![&other[..], key_day(r.date)],
+            )
+            .unwrap();
+        let item = [IngestItem { source: "t", report: &r }];
+        let s = l.ingest(&item, None).unwrap();
+        assert_eq!((s.new_events, s.duplicates), (1, 0));
+        let s = l.ingest(&item, None).unwrap();
+        assert_eq!((s.new_events, s.duplicates), (0, 1));
+        // The new event took the next slot of the shared prefix, and its
+        // address state counts it once.
+        let slots: Vec<i64> = l
+            .conn
+            .prepare("SELECT key_slot FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(slots, [0, 1]);
+        let st = l.status("c@example.org").unwrap().state.unwrap();
+        assert_eq!(st.counts.delay, 1);
+    }
+
+    /// A report of one soft bounce of `rcpt`, Message-ID `<s{n}@...>`,
+    /// `after` seconds past 2024-01-01.
+    fn soft_report(rcpt: &str, n: i64, after: i64) -> crate::parse::Report {
+        use crate::model::{Action, EventType, Record};
+        crate::parse::Report {
+            message_id: Some(format!("<s{n}@mx.example.net>")),
+            records: vec![Record {
+                recipient: Some(rcpt.into()),
+                kind: Some(EventType::Bounce),
+                action: Some(Action::Retry),
+                event_time: Some(crate::time::format_rfc3339(
+                    1_704_067_200 + after,
+                )),
+                ..Record::default()
+            }],
+            ..crate::parse::Report::default()
+        }
+    }
+
+    /// An address new to the ledger whose events come out of order within
+    /// one batch gets its row once, with the state of its history in
+    /// event-time order.
+    #[test]
+    fn a_new_address_late_in_its_first_batch_is_folded_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let hours = [0, 1, 29, 77, 5];
+        let reports: Vec<_> = hours
+            .iter()
+            .map(|&h| soft_report("Slow@Example.org", h, h * 3600))
+            .collect();
+        let items: Vec<IngestItem<'_>> = reports
+            .iter()
+            .map(|r| IngestItem { source: "t", report: r })
+            .collect();
+        let s = l.ingest(&items, None).unwrap();
+        assert_eq!(s.new_events, 5);
+        let st = l.status("slow@example.org").unwrap().state.unwrap();
+        assert_eq!(st.state, State::Suppressed);
+        assert_eq!(st.reason, Some(SuppressionReason::SoftEscalated));
+        assert_eq!(st.suppressed_at, Some(1_704_067_200 + 77 * 3600));
+        assert_eq!((st.counts.soft, st.soft_streak), (5, 5));
+        assert_eq!(address_rows(&l), 1);
+    }
+
+    /// Every address's chain holds exactly the events naming it, and its
+    /// stored state is the fold of those events in event-time order, after
+    /// a random mix of batches: reports late and in order, duplicates,
+    /// reports that name no recipient and are tied to one by a later
+    /// import of sends, and manual suppressions. The retry figures of
+    /// `stats` (read without a by-address index) match a count made here.
+    #[test]
+    fn chains_hold_every_event_of_their_address() {
+        use crate::model::{Action, Category, EventType, Record};
+        use crate::parse::Report;
+        use std::collections::HashMap;
+
+        let mut seed = 7u64;
+        let mut rng = move |n: u64| {
+            seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) % n
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let t0 = 1_704_067_200i64;
+        let mut sends = Vec::new();
+        for round in 0..6 {
+            let reports: Vec<Report> = (0..120)
+                .map(|i| {
+                    let n = rng(30);
+                    let time = t0 + rng(40 * 86_400) as i64;
+                    let (kind, action) = match rng(6) {
+                        0 => (EventType::Bounce, Action::Suppress),
+                        1 | 2 => (EventType::Bounce, Action::Retry),
+                        3 => (EventType::Delivered, Action::Ignore),
+                        4 => (EventType::Delay, Action::Ignore),
+                        _ => (EventType::Complaint, Action::Suppress),
+                    };
+                    let orphan = rng(8) == 0;
+                    let sent = format!("<send-{round}-{i}@example.com>");
+                    if orphan {
+                        sends.push(sends::Send {
+                            message_id: sent.clone(),
+                            recipient: format!("u{n}@example.org"),
+                            campaign_id: None,
+                            sent_at: time - 60,
+                        });
+                    }
+                    // Some reports come again in a later round.
+                    let id = rng(400);
+                    Report {
+                        message_id: Some(format!("<r{id}@mx.example.net>")),
+                        date: Some(time + rng(3) as i64 * 86_400),
+                        records: vec![Record {
+                            recipient: (!orphan)
+                                .then(|| format!("U{n}@example.org")),
+                            original_message_id: Some(sent),
+                            kind: Some(kind),
+                            action: Some(action),
+                            category: (kind == EventType::Bounce).then_some(
+                                if action == Action::Retry {
+                                    Category::Soft
+                                } else {
+                                    Category::Hard
+                                },
+                            ),
+                            event_time: Some(crate::time::format_rfc3339(
+                                time,
+                            )),
+                            ..Record::default()
+                        }],
+                        ..Report::default()
+                    }
+                })
+                .collect();
+            for chunk in reports.chunks(50) {
+                let items: Vec<IngestItem<'_>> = chunk
+                    .iter()
+                    .map(|r| IngestItem { source: "t", report: r })
+                    .collect();
+                l.ingest(&items, None).unwrap();
+            }
+            let who = format!("u{}@example.org", rng(30));
+            if !l.suppress(&who, "by hand").unwrap() {
+                l.unsuppress(&who, "by hand").unwrap();
+            }
+        }
+        l.import_sends(&sends).unwrap();
+
+        let rows: Vec<Stored> = l
+            .conn
+            .prepare(&format!("SELECT {} FROM addresses", STATE_COLUMNS))
+            .unwrap()
+            .query_map([], state_of)
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(rows.len() > 20, "{} addresses", rows.len());
+        let policy = l.policy();
+        for row in &rows {
+            let chained = history(&l.conn, row.head).unwrap();
+            let scanned: Vec<Fact> = l
+                .conn
+                .prepare(&format!(
+                    "SELECT {} FROM events WHERE address_id = ?1
+                     ORDER BY event_time, id",
+                    FACT_COLUMNS
+                ))
+                .unwrap()
+                .query_map([row.id], fact_of)
+                .unwrap()
+                .map(|f| f.unwrap().unwrap())
+                .collect();
+            assert!(!scanned.is_empty());
+            assert_eq!(chained, scanned, "address {}", row.id);
+            assert_eq!(row.state, AddressState::fold(&scanned, &policy));
+        }
+
+        // Retry figures counted here: addresses with a soft bounce, and
+        // of them those delivered to after their first soft bounce.
+        let mut per: HashMap<i64, (Option<i64>, Option<i64>)> = HashMap::new();
+        let mut st = l
+            .conn
+            .prepare(
+                "SELECT address_id, kind, category, event_time FROM events
+                 WHERE address_id IS NOT NULL",
+            )
+            .unwrap();
+        let mut q = st.query([]).unwrap();
+        while let Some(r) = q.next().unwrap() {
+            let kind: String = r.get(1).unwrap();
+            let category: Option<String> = r.get(2).unwrap();
+            let t: i64 = r.get(3).unwrap();
+            let e = per.entry(r.get(0).unwrap()).or_default();
+            if kind == "bounce" && category.as_deref() == Some("soft") {
+                e.0 = Some(e.0.map_or(t, |x| x.min(t)));
+            }
+            if kind == "delivered" {
+                e.1 = Some(e.1.map_or(t, |x| x.max(t)));
+            }
+        }
+        drop(q);
+        drop(st);
+        let soft = per.values().filter(|p| p.0.is_some()).count() as i64;
+        let recovered = per
+            .values()
+            .filter(|p| matches!(p, (Some(s), Some(d)) if d > s))
+            .count() as i64;
+        let retry = l.stats(&stats::Filter::default()).unwrap().retry;
+        assert_eq!((retry.soft_bounced, retry.recovered), (soft, recovered));
+    }
+
+    /// An ingest batch starts from the address rows the last one
+    /// committed, unless someone else wrote in between: another connection
+    /// (another process) or another kind of write on this one.
+    #[test]
+    fn remembered_address_rows_never_hide_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.db");
+        let mut a = Ledger::open(&p).unwrap();
+        let mut b = Ledger::open(&p).unwrap();
+        let ingest = |l: &mut Ledger, n: i64| {
+            let r = soft_report("x@example.org", n, n * 60);
+            l.ingest(&[IngestItem { source: "t", report: &r }], None).unwrap();
+        };
+        ingest(&mut a, 1);
+        // Another connection records a bounce and suppresses by hand.
+        ingest(&mut b, 2);
+        assert!(b.suppress("x@example.org", "by hand").unwrap());
+        ingest(&mut a, 3);
+        let st = a.status("x@example.org").unwrap();
+        let s = st.state.unwrap();
+        assert_eq!(s.counts.soft, 3);
+        assert_eq!(s.state, State::Suppressed);
+        assert_eq!(s.reason, Some(SuppressionReason::Manual));
+        assert_eq!(st.history.len(), 4);
+        // This connection lifts it, then ingests again.
+        assert!(a.unsuppress("x@example.org", "by hand").unwrap());
+        ingest(&mut a, 4);
+        let st = b.status("x@example.org").unwrap();
+        let s = st.state.unwrap();
+        assert_eq!((s.counts.soft, s.state), (4, State::Active));
+        assert_eq!(st.history.len(), 6);
+    }
+}
