@@ -89,7 +89,7 @@ mod tests {
 
     use super::*;
     use crate::ledger::tests::address_rows;
-    use crate::ledger::{IngestItem, State, SuppressionReason, ingest};
+    use crate::ledger::{IngestItem, State, SuppressionReason, key};
 
     #[test]
     fn schema_splits_into_numbered_migrations() {
@@ -144,7 +144,7 @@ mod tests {
                 (7, &hard, "a@example.org", "suppress", 1_704_153_600),
                 (9, &soft, "b@example.org", "retry", 1_704_240_000),
             ] {
-                let key = ingest::event_key(r, &r.records[0]);
+                let key = key::event_key(r, &r.records[0]);
                 c.execute(
                     "INSERT INTO events (id, event_key, address, kind,
                        action, event_time, recorded_at)
@@ -227,8 +227,8 @@ mod tests {
         };
         let (a, b) =
             (report("<a@mx.example.net>"), report("<b@mx.example.net>"));
-        let key_a = ingest::event_key(&a, &a.records[0]);
-        let key_b = ingest::event_key(&b, &b.records[0]);
+        let key_a = key::event_key(&a, &a.records[0]);
+        let key_b = key::event_key(&b, &b.records[0]);
         // A third key sharing key_a's first 64 bits.
         let mut twin = key_a;
         twin[15] ^= 1;

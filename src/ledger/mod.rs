@@ -10,16 +10,21 @@
 //!
 //! Concerns, one module each: `open` (opening a ledger), `migrate` (the
 //! schema migrations), `error` ([`LedgerError`]), [`ingest`] (recording
-//! reports and webhook events), [`state`] (the address state machine),
-//! [`history`] (one address's history, manual suppress / unsuppress),
-//! [`sends`] (what was sent), [`export`] (suppression lists for sending
-//! platforms), [`stats`] (rates and distributions), [`webhook`]
-//! (sending-platform events).
+//! reports and webhook events), `key` (event identity and the duplicate
+//! check), `batch` (the batch writer: events in, address states updated in
+//! memory and written once), `addresses` (address rows and their event
+//! chains), [`state`] (the address state machine), [`history`] (one address's
+//! history, manual suppress / unsuppress), [`sends`] (what was sent),
+//! [`export`] (suppression lists for sending platforms), [`stats`] (rates and
+//! distributions), [`webhook`] (sending-platform events).
 
+mod addresses;
+mod batch;
 mod error;
 pub mod export;
 pub mod history;
 pub mod ingest;
+mod key;
 mod migrate;
 mod open;
 pub mod sends;
@@ -115,15 +120,15 @@ impl Ledger {
                     rusqlite::params![k, v.to_string()],
                 )?;
             }
-            let addresses: Vec<ingest::Stored> = tx
+            let addresses: Vec<addresses::Stored> = tx
                 .prepare(&format!(
                     "SELECT {} FROM addresses",
-                    ingest::STATE_COLUMNS
+                    addresses::STATE_COLUMNS
                 ))?
-                .query_map([], ingest::state_of)?
+                .query_map([], addresses::state_of)?
                 .collect::<rusqlite::Result<_>>()?;
             for row in &addresses {
-                ingest::recompute(tx, row, row, &policy)?;
+                addresses::recompute(tx, row, row, &policy)?;
             }
             Ok(())
         })?;
@@ -202,6 +207,26 @@ mod tests {
     //! Helpers for the tests of the ledger's modules.
 
     use super::Ledger;
+    use crate::model::{Action, EventType, Record};
+    use crate::parse::Report;
+
+    /// A report of one soft bounce of `rcpt`, Message-ID `<s{n}@...>`,
+    /// `after` seconds past 2024-01-01.
+    pub(crate) fn soft_report(rcpt: &str, n: i64, after: i64) -> Report {
+        Report {
+            message_id: Some(format!("<s{n}@mx.example.net>")),
+            records: vec![Record {
+                recipient: Some(rcpt.into()),
+                kind: Some(EventType::Bounce),
+                action: Some(Action::Retry),
+                event_time: Some(crate::time::format_rfc3339(
+                    1_704_067_200 + after,
+                )),
+                ..Record::default()
+            }],
+            ..Report::default()
+        }
+    }
 
     /// The rows of `addresses`.
     pub(crate) fn address_rows(l: &Ledger) -> i64 {
