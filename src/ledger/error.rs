@@ -95,8 +95,9 @@ pub enum LedgerError {
     },
 }
 
-/// Sorts an SQLite error into the cases an operator acts on.
-pub(crate) fn classify(
+/// The [`LedgerError`] of an SQLite error on the ledger at `path`: sorted
+/// into the cases an operator acts on.
+pub(crate) fn ledger_error(
     path: &Path,
     busy: Duration,
     e: rusqlite::Error,

@@ -3,7 +3,7 @@
 //! the last one it ran in `PRAGMA user_version` and runs the newer ones,
 //! all in one transaction, when it is opened for writing.
 
-use super::error::classify;
+use super::error::ledger_error;
 use super::{Ledger, LedgerError};
 
 /// The schema and its migrations (see the head of the file).
@@ -66,7 +66,7 @@ impl Ledger {
             .transaction_with_behavior(
                 rusqlite::TransactionBehavior::Immediate,
             )
-            .map_err(|e| classify(&path, busy, e))?;
+            .map_err(|e| ledger_error(&path, busy, e))?;
         let run = || -> rusqlite::Result<()> {
             // Re-read under the lock: another process may have migrated.
             let now: i64 =
@@ -78,8 +78,8 @@ impl Ledger {
             }
             tx.execute_batch(&format!("PRAGMA user_version={supported}"))
         };
-        run().map_err(|e| classify(&path, busy, e))?;
-        tx.commit().map_err(|e| classify(&path, busy, e))
+        run().map_err(|e| ledger_error(&path, busy, e))?;
+        tx.commit().map_err(|e| ledger_error(&path, busy, e))
     }
 }
 

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use error::classify;
+use error::ledger_error;
 
 pub use error::LedgerError;
 pub use ingest::{IngestItem, IngestSummary};
@@ -175,15 +175,15 @@ impl Ledger {
             .transaction_with_behavior(
                 rusqlite::TransactionBehavior::Immediate,
             )
-            .map_err(|e| classify(&path, busy, e))?;
-        let out = f(&tx).map_err(|e| classify(&path, busy, e))?;
-        tx.commit().map_err(|e| classify(&path, busy, e))?;
+            .map_err(|e| ledger_error(&path, busy, e))?;
+        let out = f(&tx).map_err(|e| ledger_error(&path, busy, e))?;
+        tx.commit().map_err(|e| ledger_error(&path, busy, e))?;
         Ok(out)
     }
 
     /// Turns an SQLite error into a [`LedgerError`] naming the file.
     fn error(&self, e: rusqlite::Error) -> LedgerError {
-        classify(&self.path, self.busy_timeout, e)
+        ledger_error(&self.path, self.busy_timeout, e)
     }
 
     /// The connection, for the read-only queries of the submodules.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::classify;
+use super::error::ledger_error;
 use super::{Ledger, LedgerError, Policy, ingest};
 
 /// How to open a ledger.
@@ -77,7 +77,8 @@ impl Ledger {
         } else {
             Connection::open_with_flags(path, flags)
         };
-        let conn = opened.map_err(|e| classify(path, opts.busy_timeout, e))?;
+        let conn =
+            opened.map_err(|e| ledger_error(path, opts.busy_timeout, e))?;
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
