@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use super::config::AccountSettings;
 use super::error::SweepError;
 use super::parse::ParsedBatch;
-use super::{CRASH_AFTER_COMMIT_ENV, Observer, Outcome, Summary};
+use super::{CRASH_AFTER_COMMIT_ENV, Observer, Outcome, SweepTotals};
 use crate::ledger::{Checkpoint, IngestItem, Ledger};
 use crate::parse::Report;
 
@@ -55,8 +55,8 @@ impl Recorder<'_> {
     pub(crate) fn run(
         &mut self,
         input: Receiver<ParsedBatch>,
-    ) -> Result<Summary, SweepError> {
-        let mut summary = Summary::default();
+    ) -> Result<SweepTotals, SweepError> {
+        let mut summary = SweepTotals::default();
         for batch in input {
             let (s, committed) = self.record(batch)?;
             summary += s;
@@ -74,11 +74,13 @@ impl Recorder<'_> {
     fn record(
         &mut self,
         batch: ParsedBatch,
-    ) -> Result<(Summary, Option<Committed>), SweepError> {
+    ) -> Result<(SweepTotals, Option<Committed>), SweepError> {
         let account = &self.account.name;
         let mailbox = self.mailbox;
-        let mut summary =
-            Summary { messages: batch.parsed.len(), ..Summary::default() };
+        let mut summary = SweepTotals {
+            messages: batch.parsed.len(),
+            ..SweepTotals::default()
+        };
         let mut recorded: Vec<(u32, String, Report)> = Vec::new();
         let mut quarantined: Vec<u32> = Vec::new();
         for p in batch.parsed {

@@ -12,7 +12,7 @@ use super::error::{SweepError, imap_err};
 use super::fetch::fetch_stage;
 use super::mover::{Mover, move_stage};
 use super::parse::parse_stage;
-use super::{Observer, Options, Summary};
+use super::{Observer, Options, SweepTotals};
 use crate::ledger::Ledger;
 use crate::parse::Parser;
 
@@ -68,7 +68,7 @@ impl Sweeper<'_> {
         &mut self,
         mailbox: &str,
         budget: Option<usize>,
-    ) -> Result<Summary, SweepError> {
+    ) -> Result<SweepTotals, SweepError> {
         let account = &self.account.name;
         let selected = self
             .session
@@ -107,7 +107,7 @@ impl Sweeper<'_> {
         }
         self.observer.mailbox(account, mailbox, uids.len());
         if uids.is_empty() {
-            return Ok(Summary::default());
+            return Ok(SweepTotals::default());
         }
         let Sweeper {
             account,

@@ -131,7 +131,7 @@ pub trait Observer {
 
 /// Counts of one sweep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct SweepTotals {
     /// Messages fetched and parsed.
     pub messages: usize,
     /// Reports recorded (messages with at least one record).
@@ -148,8 +148,8 @@ pub struct Summary {
     pub truncated: usize,
 }
 
-impl std::ops::AddAssign for Summary {
-    fn add_assign(&mut self, o: Summary) {
+impl std::ops::AddAssign for SweepTotals {
+    fn add_assign(&mut self, o: SweepTotals) {
         self.messages += o.messages;
         self.reports += o.reports;
         self.records += o.records;
@@ -166,7 +166,7 @@ pub fn sweep(
     opts: &Options,
     parser: &Parser,
     observer: &mut dyn Observer,
-) -> Result<Summary, SweepError> {
+) -> Result<SweepTotals, SweepError> {
     let _lock = lock::acquire(&opts.db, &account.name)?;
     // A dry run only reads the checkpoints, and creates no ledger.
     let ledger = match opts.dry_run {
@@ -214,7 +214,7 @@ pub fn sweep(
         }
         s.ensure_folder(&account.quarantine_folder)?;
     }
-    let mut summary = Summary::default();
+    let mut summary = SweepTotals::default();
     for mailbox in &account.mailboxes {
         let budget = opts.limit.map(|l| l.saturating_sub(summary.messages));
         if budget == Some(0) {

@@ -20,7 +20,7 @@ use rebound::ledger::{Ledger, LedgerOptions};
 use rebound::sweep::config::{After, TlsMode};
 use rebound::sweep::{
     self, AccountConfig, Config, ErrorKind, Observer, Options, Outcome,
-    Summary,
+    SweepTotals,
 };
 
 use super::parse::ParserArgs;
@@ -261,7 +261,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         dry_run: a.dry_run,
         notify,
     };
-    let mut total = Summary::default();
+    let mut total = SweepTotals::default();
     let mut failure = None;
     let mut swept = 0;
     for account in &accounts {
@@ -294,7 +294,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The one summary line.
-fn summary_line(s: &Summary, dry_run: bool) -> String {
+fn summary_line(s: &SweepTotals, dry_run: bool) -> String {
     let mut line = format!(
         "{}swept {} messages: {} reports ({} records",
         if dry_run { "dry run: " } else { "" },
