@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use super::config::AccountSettings;
 use super::error::SweepError;
 use super::parse::ParsedBatch;
-use super::{CRASH_AFTER_COMMIT_ENV, Observer, Outcome, SweepTotals};
+use super::{CRASH_AFTER_COMMIT_ENV, MessageFate, Observer, SweepTotals};
 use crate::ledger::{Checkpoint, IngestItem, Ledger};
 use crate::parse::Report;
 
@@ -91,7 +91,7 @@ impl Recorder<'_> {
                     for r in &mut report.records {
                         r.file = Some(source.clone());
                     }
-                    self.observer.message(&Outcome::Recorded {
+                    self.observer.message(&MessageFate::Recorded {
                         source: &source,
                         report: &report,
                         truncated: p.truncated,
@@ -107,7 +107,7 @@ impl Recorder<'_> {
                 ),
                 Err(e) => (None, format!("cannot parse: {e}")),
             };
-            self.observer.message(&Outcome::Quarantined {
+            self.observer.message(&MessageFate::Quarantined {
                 source: &source,
                 subject: subject.as_deref(),
                 reason: &reason,

@@ -95,7 +95,7 @@ pub struct Options {
 
 /// What happened to one message.
 #[derive(Debug)]
-pub enum Outcome<'a> {
+pub enum MessageFate<'a> {
     /// Recorded (or, in a dry run, would be).
     Recorded {
         /// `imap:account/mailbox/uid`.
@@ -123,7 +123,7 @@ pub trait Observer {
     /// A mailbox is about to be swept; `messages` are to be handled.
     fn mailbox(&mut self, _account: &str, _mailbox: &str, _messages: usize) {}
     /// One message was handled.
-    fn message(&mut self, _outcome: &Outcome<'_>) {}
+    fn message(&mut self, _fate: &MessageFate<'_>) {}
     /// A batch was committed; `new_events` are the row ids of the events
     /// it recorded for the first time (for `--notify`).
     fn committed(&mut self, _ledger: &Ledger, _new_events: &[i64]) {}

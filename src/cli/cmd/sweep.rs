@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rebound::ledger::{Ledger, LedgerOptions};
 use rebound::sweep::config::{After, TlsMode};
 use rebound::sweep::{
-    self, AccountConfig, Config, ErrorKind, Observer, Options, Outcome,
+    self, AccountConfig, Config, ErrorKind, MessageFate, Observer, Options,
     SweepTotals,
 };
 
@@ -360,12 +360,12 @@ impl Observer for Progress {
         }
     }
 
-    fn message(&mut self, outcome: &Outcome<'_>) {
+    fn message(&mut self, fate: &MessageFate<'_>) {
         if let Some(b) = &self.bar {
             b.inc(1);
         }
-        match outcome {
-            Outcome::Quarantined { source, subject, reason } => {
+        match fate {
+            MessageFate::Quarantined { source, subject, reason } => {
                 let verb = if self.dry_run {
                     "would quarantine"
                 } else {
@@ -378,7 +378,7 @@ impl Observer for Progress {
                     "rebound: {verb} {source}{subject}: {reason}"
                 ));
             }
-            Outcome::Recorded { source, report, truncated }
+            MessageFate::Recorded { source, report, truncated }
                 if self.dry_run =>
             {
                 let cut = if *truncated { " (cut at size cap)" } else { "" };
@@ -398,7 +398,7 @@ impl Observer for Progress {
                     }
                 }
             }
-            Outcome::Recorded { .. } => {}
+            MessageFate::Recorded { .. } => {}
         }
     }
 }
