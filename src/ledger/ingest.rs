@@ -6,7 +6,7 @@
 //! again is a counted duplicate that changes nothing) and written by the
 //! batch writer (`batch.rs`), which updates the address states in memory
 //! and writes them once at the end of the batch. The address rows a batch
-//! committed are remembered for the next one ([`Known`]).
+//! committed are remembered for the next one (`Known`).
 
 use foldhash::{HashMap, HashMapExt};
 
