@@ -111,7 +111,7 @@ impl Default for Options {
 
 /// What the notifier did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct DeliveryTotals {
     /// Events handed over.
     pub queued: usize,
     /// Events the endpoint accepted (2xx).
@@ -134,7 +134,7 @@ struct State {
     abandoned: bool,
     /// The last failed attempt (retried or not).
     last_failure: Option<String>,
-    summary: Summary,
+    summary: DeliveryTotals,
 }
 
 struct Shared {
@@ -323,7 +323,7 @@ impl Notifier {
                 closed: false,
                 abandoned: false,
                 last_failure: None,
-                summary: Summary::default(),
+                summary: DeliveryTotals::default(),
             }),
             cv: Condvar::new(),
             url: url.to_string(),
@@ -367,7 +367,7 @@ impl Notifier {
 
     /// Closes the queue and waits at most `wait` for it to drain; what is
     /// still waiting then is spooled. Returns the counts.
-    pub fn finish(mut self, wait: Duration) -> Summary {
+    pub fn finish(mut self, wait: Duration) -> DeliveryTotals {
         let sh = Arc::clone(&self.shared);
         let end = Instant::now() + wait;
         let mut s = sh.lock();
@@ -428,6 +428,6 @@ mod tests {
             quiet(),
         )
         .unwrap();
-        assert_eq!(n.finish(Duration::ZERO), Summary::default());
+        assert_eq!(n.finish(Duration::ZERO), DeliveryTotals::default());
     }
 }

@@ -6,7 +6,9 @@
 use rusqlite::{Row, params};
 use serde::Serialize;
 
-use super::ingest::{Batch, CHAIN, Key, insert_keyed, key_day, key_of, load};
+use super::addresses::{CHAIN, load};
+use super::batch::Batch;
+use super::key::{Key, insert_keyed, key_day, key_of};
 use super::state::{AddressState, Fact, Kind, State};
 use super::{Ledger, LedgerError, normalise_address};
 use crate::time;

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::ingest::{Batch, FACT_COLUMNS, fact_of};
+use super::addresses::{FACT_COLUMNS, fact_of};
+use super::batch::Batch;
 use super::{Ledger, LedgerError, normalise_address};
 use crate::classify::provider::{PROVIDERS, identify};
 

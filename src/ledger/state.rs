@@ -129,9 +129,9 @@ impl Kind {
     }
 }
 
-/// The soft-bounce escalation policy (shared/spec/product.md: attempt 1
-/// immediate, then +1h, +4h, +24h, +48h; still soft-bouncing after 5
-/// attempts means suppress).
+/// The soft-bounce escalation policy (docs/policy.md, section "Soft-bounce
+/// escalation": attempt 1 immediate, then +1h, +4h, +24h, +48h; still
+/// soft-bouncing after 5 attempts means suppress).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// Soft bounces in a row (no delivery between) that escalate.

@@ -1,5 +1,5 @@
-//! `rebound stats`: the metrics people watch (shared/spec/product.md), each
-//! rate rated against the spec's health thresholds.
+//! `rebound stats`: the metrics people watch (docs/policy.md, section
+//! "Metrics"), each rate rated against the policy's health thresholds.
 //!
 //! - hard, soft and complaint rates per campaign (events over sends);
 //! - soft-bounce rate by receiving provider;

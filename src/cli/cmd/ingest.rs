@@ -22,7 +22,7 @@ use rebound::Report;
 use rebound::ledger::{IngestItem, IngestSummary, Ledger, Policy, webhook};
 
 use super::LedgerArgs;
-use super::parse::{Outcome, ParserArgs, parse_inputs};
+use super::parse::{ParsedInput, ParserArgs, parse_inputs};
 use crate::cli::notify::{Notify, NotifyArgs};
 
 /// Arguments of `rebound ingest`.
@@ -117,7 +117,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     if !a.paths.is_empty() {
         parse_inputs(&a.paths, &parser, |o| {
             match o {
-                Outcome::Parsed(source, report) => {
+                ParsedInput::Parsed(source, report) => {
                     messages += 1;
                     if report.records.is_empty() {
                         ignored += 1;
@@ -125,12 +125,12 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                         pending.push(source, report)?;
                     }
                 }
-                Outcome::Failed(m, e) => {
+                ParsedInput::Failed(m, e) => {
                     messages += 1;
                     failed += 1;
                     eprintln!("rebound: {}: cannot parse: {e}", m.name());
                 }
-                Outcome::Unreadable(e) => {
+                ParsedInput::Unreadable(e) => {
                     unreadable += 1;
                     eprintln!("rebound: cannot read {e}");
                 }

@@ -59,8 +59,8 @@ impl ParserArgs {
     }
 }
 
-/// What happened to one input message.
-pub enum Outcome {
+/// One input message after parsing: its report, or why it has none.
+pub enum ParsedInput {
     /// Parsed (records may be empty: not a bounce); with its source.
     Parsed(String, Report),
     /// Not parseable.
@@ -69,27 +69,27 @@ pub enum Outcome {
     Unreadable(String),
 }
 
-/// Parses every message of `paths` on all cores, handing outcomes to
-/// `sink` in input order.
+/// Parses every message of `paths` on all cores, handing each
+/// [`ParsedInput`] to `sink` in input order.
 pub fn parse_inputs(
     paths: &[PathBuf],
     parser: &Parser,
-    sink: impl FnMut(Outcome) -> anyhow::Result<()>,
+    sink: impl FnMut(ParsedInput) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut sink = sink;
     let mut result = Ok(());
     input::for_each_parallel(
         input::open(paths),
         |m| match m {
-            Err(e) => Outcome::Unreadable(e.to_string()),
+            Err(e) => ParsedInput::Unreadable(e.to_string()),
             Ok(m) => match parser.parse(&m.bytes) {
                 Ok(mut report) => {
                     for r in &mut report.records {
                         r.file = Some(m.source.clone());
                     }
-                    Outcome::Parsed(m.name(), report)
+                    ParsedInput::Parsed(m.name(), report)
                 }
-                Err(e) => Outcome::Failed(m, e.to_string()),
+                Err(e) => ParsedInput::Failed(m, e.to_string()),
             },
         },
         |o| {
@@ -112,7 +112,7 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
     let mut unreadable = 0;
     parse_inputs(&a.paths, &parser, |o| {
         match o {
-            Outcome::Parsed(source, report) => {
+            ParsedInput::Parsed(source, report) => {
                 messages += 1;
                 if report.records.is_empty() {
                     ignored += 1;
@@ -129,12 +129,12 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
                     w.write(r)?;
                 }
             }
-            Outcome::Failed(m, e) => {
+            ParsedInput::Failed(m, e) => {
                 messages += 1;
                 failed += 1;
                 eprintln!("rebound: {}: cannot parse: {e}", m.name());
             }
-            Outcome::Unreadable(e) => {
+            ParsedInput::Unreadable(e) => {
                 unreadable += 1;
                 eprintln!("rebound: cannot read {e}");
             }

@@ -19,8 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rebound::ledger::{Ledger, LedgerOptions};
 use rebound::sweep::config::{After, TlsMode};
 use rebound::sweep::{
-    self, AccountConfig, Config, ErrorKind, Observer, Options, Outcome,
-    Summary,
+    self, AccountConfig, Config, ErrorKind, MessageFate, Observer, Options,
+    SweepTotals,
 };
 
 use super::parse::ParserArgs;
@@ -261,7 +261,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         dry_run: a.dry_run,
         notify,
     };
-    let mut total = Summary::default();
+    let mut total = SweepTotals::default();
     let mut failure = None;
     let mut swept = 0;
     for account in &accounts {
@@ -294,7 +294,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The one summary line.
-fn summary_line(s: &Summary, dry_run: bool) -> String {
+fn summary_line(s: &SweepTotals, dry_run: bool) -> String {
     let mut line = format!(
         "{}swept {} messages: {} reports ({} records",
         if dry_run { "dry run: " } else { "" },
@@ -360,12 +360,12 @@ impl Observer for Progress {
         }
     }
 
-    fn message(&mut self, outcome: &Outcome<'_>) {
+    fn message(&mut self, fate: &MessageFate<'_>) {
         if let Some(b) = &self.bar {
             b.inc(1);
         }
-        match outcome {
-            Outcome::Quarantined { source, subject, reason } => {
+        match fate {
+            MessageFate::Quarantined { source, subject, reason } => {
                 let verb = if self.dry_run {
                     "would quarantine"
                 } else {
@@ -378,7 +378,7 @@ impl Observer for Progress {
                     "rebound: {verb} {source}{subject}: {reason}"
                 ));
             }
-            Outcome::Recorded { source, report, truncated }
+            MessageFate::Recorded { source, report, truncated }
                 if self.dry_run =>
             {
                 let cut = if *truncated { " (cut at size cap)" } else { "" };
@@ -398,7 +398,7 @@ impl Observer for Progress {
                     }
                 }
             }
-            Outcome::Recorded { .. } => {}
+            MessageFate::Recorded { .. } => {}
         }
     }
 }
