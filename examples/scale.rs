@@ -1,4 +1,4 @@
-//! Scale measurements for the README's "Robustness" section.
+//! Scale measurements for `docs/robustness.md` ("Measured figures").
 //!
 //! ```text
 //! cargo run --release --example scale -- curve

@@ -3,8 +3,9 @@
 //! ledger's [`Stats`]: the weekly trend of bounce rates (bounce counts when
 //! no sends are imported), the reason distribution, soft bounces by
 //! provider, and each campaign's rates against the health thresholds of
-//! the spec (hard < 0.5% excellent, 0.5-2% warning, > 2% critical; soft
-//! and overall > 5%), followed by the tables behind the charts.
+//! `docs/policy.md` ("Metrics": hard under 0.5% excellent, 0.5-2%
+//! warning, over 2% critical; soft and overall over 5%), followed by the
+//! tables behind the charts.
 //!
 //! Campaign ids, reasons and providers come from mail: every value is
 //! HTML-escaped.

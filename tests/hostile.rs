@@ -34,7 +34,7 @@ fn assert_single_bounce(report: &Report) {
 
 /// The test-suite fuzz run: `REBOUND_FUZZ_INPUTS` inputs of seed
 /// `REBOUND_FUZZ_SEED` (default 1). The default is 20,000 inputs with the
-/// README's test command (`cargo test --release`, about 10 s) and 4,000 in
+/// release test suite (`cargo test --release`, about 10 s) and 4,000 in
 /// a debug build (which parses some 20 times slower). Any panic, broken
 /// report or input still running after 20 s (a hang, not a speed
 /// measure) fails with the inputs to replay.

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
 mod cli;
+mod docs;
 mod dovecot;
 mod hostile;
 mod imap;

@@ -427,7 +427,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn thresholds_follow_the_spec() {
+    fn thresholds_follow_the_policy() {
         assert_eq!(hard_rating(0.004), "excellent");
         assert_eq!(hard_rating(0.005), "warning");
         assert_eq!(hard_rating(0.02), "warning");

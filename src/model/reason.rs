@@ -205,7 +205,8 @@ impl Reason {
         Reason::ALL.iter().copied().find(|r| r.name() == name)
     }
 
-    /// Class, category and action of the reason (product spec).
+    /// Class, category and action of the reason (`docs/policy.md`,
+    /// classification table).
     pub fn meaning(self) -> Meaning {
         use Reason::*;
         let (class, category, action, retry) = match self {

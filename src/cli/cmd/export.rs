@@ -1,7 +1,7 @@
 //! `rebound export`: the suppression list, in rebound's CSV / JSON / JSON
 //! lines or in the import layout of a sending platform (ses, mailgun,
 //! sparkpost, postmark, sendgrid; documented in `rebound::ledger::export`
-//! and README.md). `--since`, `--reason` and `--domain` narrow the list.
+//! and `docs/ledger.md`). `--since`, `--reason` and `--domain` narrow the list.
 
 use std::io::BufWriter;
 use std::path::PathBuf;

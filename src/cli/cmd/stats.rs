@@ -1,7 +1,7 @@
 //! `rebound stats`: hard, soft and complaint rates per campaign, soft
 //! rate per provider, reason distribution, retry success, time to bounce
-//! and the weekly trend, each rate rated against the spec's thresholds
-//! (`rebound::ledger::stats`). `--json` prints the same as one object.
+//! and the weekly trend, each rate rated against the thresholds of
+//! `docs/policy.md`, "Metrics" (`rebound::ledger::stats`). `--json` prints the same as one object.
 
 use std::io::Write;
 use std::process::ExitCode;
