@@ -58,10 +58,13 @@ impl Reader {
 
 /// Checks that `raw` (without a postmark line, see [`strip_postmark`]) is
 /// a message and gives its bytes with LF line ends and a final line end.
+/// Blank lines and blanks before the first header field (a message pasted
+/// into a file or a tool) are not part of the message and are dropped.
 pub fn prepare(raw: &[u8]) -> Result<Cow<'_, [u8]>, ParseError> {
-    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+    let Some(start) = raw.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Err(ParseError::Empty);
-    }
+    };
+    let raw = &raw[start..];
     if !starts_with_header(raw) {
         return Err(ParseError::NotMail(
             "the first line is not a header field (`Name: value`)".into(),
@@ -113,11 +116,9 @@ pub fn strip_postmark(raw: &[u8]) -> &[u8] {
         .unwrap_or(rest)
 }
 
-/// True when the first non-blank line of `raw` is a header field: a name
-/// of printable ASCII without spaces, then a colon.
-fn starts_with_header(raw: &[u8]) -> bool {
-    let start = raw.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
-    let line = &raw[start..];
+/// True when the first line of `raw` is a header field: a name of
+/// printable ASCII without spaces, then a colon.
+fn starts_with_header(line: &[u8]) -> bool {
     let end = line
         .iter()
         .position(|&b| b == b'\n' || b == b'\r')
@@ -126,5 +127,24 @@ fn starts_with_header(raw: &[u8]) -> bool {
     match line.iter().position(|&b| b == b':') {
         Some(i) if i > 0 => line[..i].iter().all(|&b| b.is_ascii_graphic()),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_lines_before_the_header_are_dropped() {
+        let msg = b"From: a@example.org\nSubject: x\n\nbody\n";
+        for lead in ["", "\n", " \r\n\t\n", "\n\n  "] {
+            let raw = [lead.as_bytes(), msg].concat();
+            let got = prepare(&raw).unwrap();
+            assert_eq!(&got[..], msg, "{lead:?}");
+            let mail = Reader::default().read(&got).unwrap();
+            assert_eq!(mail.from, "a@example.org", "{lead:?}");
+        }
+        assert!(matches!(prepare(b" \n\r\n"), Err(ParseError::Empty)));
+        assert!(matches!(prepare(b"\nnot mail"), Err(ParseError::NotMail(_))));
     }
 }
