@@ -258,7 +258,7 @@ fn run_log(
     let t = ingest.totals();
     drop(ingest);
     eprintln!(
-        "rebound: {} log lines ({format}): {} events recorded in {}: {} new, {} already recorded; {} unreadable lines",
+        "rebound: {} log lines ({format}): {} events recorded in {}: {} new events, {} already recorded; {} unreadable lines",
         t.lines,
         t.events,
         a.ledger.db.display(),
