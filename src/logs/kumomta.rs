@@ -96,7 +96,12 @@ impl LineReader for Reader {
         let time = time_of(&v["timestamp"]).ok_or_else(|| {
             LineError::Field("a record without timestamp".into())
         })?;
-        let r = &v["response"];
+        // A feedback record's response is KumoMTA's own, not a reply.
+        let r = if kind == EventType::Complaint {
+            &Value::Null
+        } else {
+            &v["response"]
+        };
         let e = &r["enhanced_code"];
         let status = match (
             e["class"].as_u64(),
