@@ -274,7 +274,11 @@ fn sent_line(i: usize) -> String {
 /// Appends the delivery lines `range` to `path`.
 fn append(path: &Path, range: std::ops::Range<usize>) {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     let text: String = range.map(sent_line).collect();
     f.write_all(text.as_bytes()).unwrap();
 }
@@ -347,7 +351,12 @@ fn follow_survives_rotation_and_a_killed_follower() {
     std::fs::rename(old(1), old(2)).unwrap();
     append(&log, 250..260);
     std::fs::copy(&log, old(1)).unwrap();
-    std::fs::OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     append(&log, 260..300);
     wait_for(&db, 300, &mut f);
     assert_eq!(recorded(&db), (300, 300));

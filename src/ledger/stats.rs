@@ -54,7 +54,8 @@ pub struct Rates {
     /// The campaign (`null`: events with no campaign, or the totals).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
-    /// Sends imported.
+    /// Sends imported (when none were, the deliveries and bounces MTA
+    /// logs recorded).
     pub sent: i64,
     /// Hard bounces (category hard).
     pub hard: i64,
