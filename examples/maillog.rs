@@ -60,7 +60,7 @@ fn main() -> std::io::Result<()> {
             (t / 60) % 60,
             t % 60
         );
-        let qid = format!("{:011X}", msg * 7919 % 0xFFFF_FFFF_FFF);
+        let qid = format!("{:011X}", msg * 7919 % 0x0FFF_FFFF_FFFF);
         let user = rng.next() % 1_000_000;
         let domain_n = user % 1000;
         let roll = rng.next() % 100;
@@ -104,21 +104,21 @@ fn main() -> std::io::Result<()> {
         let rcpt = format!("user{user}@{d}");
         let text = text.replace("{r}", &rcpt);
         let dsn = fields_status(&text).unwrap_or(dsn);
-        write!(
+        writeln!(
             w,
-            "{stamp} mta postfix/cleanup[2101]: {qid}: message-id=<{msg}.{t}@lists.example.com>\n"
+            "{stamp} mta postfix/cleanup[2101]: {qid}: message-id=<{msg}.{t}@lists.example.com>"
         )?;
-        write!(
+        writeln!(
             w,
-            "{stamp} mta postfix/qmgr[2102]: {qid}: from=<bounces@lists.example.com>, size=5120, nrcpt=1 (queue active)\n"
+            "{stamp} mta postfix/qmgr[2102]: {qid}: from=<bounces@lists.example.com>, size=5120, nrcpt=1 (queue active)"
         )?;
-        write!(
+        writeln!(
             w,
-            "{stamp} mta postfix/smtp[2103]: {qid}: to=<{rcpt}>, relay={relay}, delay=0.52, delays=0.01/0/0.21/0.3, dsn={dsn}, status={status} ({text})\n"
+            "{stamp} mta postfix/smtp[2103]: {qid}: to=<{rcpt}>, relay={relay}, delay=0.52, delays=0.01/0/0.21/0.3, dsn={dsn}, status={status} ({text})"
         )?;
         written += 3;
         if status != "deferred" {
-            write!(w, "{stamp} mta postfix/qmgr[2102]: {qid}: removed\n")?;
+            writeln!(w, "{stamp} mta postfix/qmgr[2102]: {qid}: removed")?;
             written += 1;
         }
     }

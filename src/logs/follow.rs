@@ -240,7 +240,7 @@ fn rotated_beside(live: &Path) -> Vec<PathBuf> {
             m.is_file().then(|| (mtime(&m), e.path()))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| p).collect()
 }
 

@@ -151,7 +151,6 @@ impl LineReader for Reader {
             reason,
             feedback_type: get("feedback-type").map(str::to_string),
             identity: line.to_string(),
-            ..LogEvent::default()
         });
         Ok(())
     }
