@@ -287,3 +287,36 @@ WHERE events.id = chain.id AND chain.prev IS NOT NULL;
 UPDATE addresses SET last_id = (
     SELECT max(id) FROM events WHERE events.address_id = addresses.id);
 DROP INDEX events_by_address;
+
+-- migration 5
+
+-- MTA logs (`rebound ingest --log`, src/logs/): how far each log file was
+-- read, written in the same transaction as the events it gave, so that a
+-- run killed half-way, or the next cron run, resumes where the last
+-- commit stopped. A file is recognised by its device and inode and by a
+-- hash of its first line (a copytruncate rotation keeps the inode but
+-- not the first line); `state` holds what the reader knew of the
+-- messages still queued (their Message-IDs, deferred recipients).
+CREATE TABLE log_positions (
+    path TEXT PRIMARY KEY,
+    format TEXT NOT NULL,
+    device INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    -- Bytes and lines read (complete lines only).
+    offset INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    first_line BLOB,
+    state BLOB,
+    updated_at INTEGER NOT NULL
+);
+
+-- The messages MTA logs name: Message-ID, (first) recipient and when the
+-- MTA took the message in. A bounce message whose returned copy names
+-- such a Message-ID is tied to that send like an imported one (sends),
+-- and a bounce the log already recorded for the same recipient and
+-- message is not recorded twice.
+CREATE TABLE log_messages (
+    message_id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    sent_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -14,6 +14,8 @@
 //! - [`pipeline`]: runs parse → detect → classify into records;
 //! - [`ledger`]: the SQLite ledger of events and address states;
 //! - [`sweep`]: unattended IMAP mailbox sweeps;
+//! - [`logs`]: MTA logs (Postfix, Exim, PowerMTA, KumoMTA, Sendmail) read
+//!   into the ledger, followed across rotation;
 //! - [`notify`]: posting new events to an HTTP endpoint;
 //! - [`report`]: the HTML report of the ledger's statistics.
 //! - [`scrub`]: the pre-send list check (syntax, duplicates, suppressions,
@@ -26,6 +28,7 @@ pub mod detect;
 pub mod error;
 pub mod input;
 pub mod ledger;
+pub mod logs;
 pub mod model;
 pub mod notify;
 pub mod parse;

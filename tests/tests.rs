@@ -6,6 +6,7 @@ mod dovecot;
 mod hostile;
 mod imap;
 mod ledger;
+mod logs;
 mod ops;
 mod ops_report;
 mod samples;

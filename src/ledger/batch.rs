@@ -14,7 +14,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::addresses::{Stored, insert, load, recompute, save};
+use super::addresses::{CHAIN, Stored, insert, load, recompute, save};
 use super::key::{Key, insert_keyed};
 use super::normalise_address;
 use super::sends::normalise_message_id;
@@ -43,6 +43,8 @@ pub(crate) struct Batch<'t, 'c> {
     pub(crate) known: HashMap<String, Stored>,
     /// Whether `sends` has any row (read on first need).
     has_sends: Option<bool>,
+    /// Whether `log_messages` has any row (read on first need).
+    has_log_messages: Option<bool>,
 }
 
 /// The send a bounce refers to (by the returned Message-ID).
@@ -50,6 +52,8 @@ struct SendRef {
     recipient: String,
     campaign_id: Option<String>,
     sent_at: i64,
+    /// Known from an MTA log (`log_messages`), not imported.
+    logged: bool,
 }
 
 impl<'t, 'c> Batch<'t, 'c> {
@@ -61,6 +65,7 @@ impl<'t, 'c> Batch<'t, 'c> {
             cache: HashMap::new(),
             known: HashMap::new(),
             has_sends: None,
+            has_log_messages: None,
         }
     }
 
@@ -74,21 +79,72 @@ impl<'t, 'c> Batch<'t, 'c> {
                 |r| r.get(0),
             )?),
         };
-        if !has_sends {
+        if has_sends {
+            let send = tx
+                .prepare_cached(
+                    "SELECT recipient, campaign_id, sent_at FROM sends
+                     WHERE message_id = ?1",
+                )?
+                .query_row([message_id], |r| {
+                    Ok(SendRef {
+                        recipient: r.get(0)?,
+                        campaign_id: r.get(1)?,
+                        sent_at: r.get(2)?,
+                        logged: false,
+                    })
+                })
+                .optional()?;
+            if send.is_some() {
+                return Ok(send);
+            }
+        }
+        let logged = match self.has_log_messages {
+            Some(h) => h,
+            None => *self.has_log_messages.insert(tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM log_messages)",
+                [],
+                |r| r.get(0),
+            )?),
+        };
+        if !logged {
             return Ok(None);
         }
         tx.prepare_cached(
-            "SELECT recipient, campaign_id, sent_at FROM sends
-                 WHERE message_id = ?1",
+            "SELECT recipient, sent_at FROM log_messages
+             WHERE message_id = ?1",
         )?
         .query_row([message_id], |r| {
             Ok(SendRef {
                 recipient: r.get(0)?,
-                campaign_id: r.get(1)?,
-                sent_at: r.get(2)?,
+                campaign_id: None,
+                sent_at: r.get(1)?,
+                logged: true,
             })
         })
         .optional()
+    }
+
+    /// Whether the address's chain already holds a bounce of the message
+    /// `message_id`: an MTA log and a bounce message reporting the same
+    /// failure of one send (read only for addresses that have bounced).
+    fn bounced_before(
+        &mut self,
+        address: &str,
+        message_id: &str,
+    ) -> rusqlite::Result<bool> {
+        let c = self.cached(address)?;
+        let n = &c.now.state.counts;
+        if n.hard + n.soft + n.alert == 0 {
+            return Ok(false);
+        }
+        let head = c.now.head;
+        self.tx
+            .prepare_cached(&format!(
+                "{CHAIN} SELECT EXISTS (SELECT 1 FROM events
+                   WHERE id IN chain AND kind = 'bounce'
+                     AND original_message_id = ?2)"
+            ))?
+            .query_row(params![head, message_id], |r| r.get(0))
     }
 
     /// Records one event and returns its row id; `None` when its key is
@@ -111,6 +167,15 @@ impl<'t, 'c> Batch<'t, 'c> {
             .map(normalise_address)
             .filter(|a| !a.is_empty())
             .or_else(|| send.as_ref().map(|s| s.recipient.clone()));
+        // One send fails once per recipient: the log's bounce and the
+        // bounce message about it are one event.
+        if let (Some(a), Some(m), Some(EventType::Bounce) | None) =
+            (&address, rec.original_message_id.as_deref(), rec.kind)
+            && send.as_ref().is_some_and(|s| s.logged)
+            && self.bounced_before(a, normalise_message_id(m))?
+        {
+            return Ok(None);
+        }
         let (address_id, prev) = match &address {
             Some(a) => {
                 let (id, prev) = self.chain(a)?;

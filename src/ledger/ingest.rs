@@ -69,9 +69,25 @@ impl Ledger {
         items: &[IngestItem<'_>],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
+        let now = time::now();
+        self.ingest_with(items, now, |tx| match checkpoint {
+            Some(cp) => write_checkpoint(tx, cp, now),
+            None => Ok(()),
+        })
+    }
+
+    /// Records the reports in one transaction, after `before` has written
+    /// what goes with them (a checkpoint, a log position, the messages a
+    /// log names) in the same transaction; returns the summary and the
+    /// row ids of the new events.
+    pub(crate) fn ingest_with(
+        &mut self,
+        items: &[IngestItem<'_>],
+        now: i64,
+        before: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let legacy = self.legacy_keys;
-        let now = time::now();
         // The rows known from earlier batches; `write` leaves
         // `self.known` empty, and it gets them back only when this batch
         // commits.
@@ -88,6 +104,7 @@ impl Ledger {
                 known.rows.clear();
             }
             known.version = Some(version);
+            before(tx)?;
             let mut batch = Batch::new(tx, policy);
             batch.known = std::mem::take(&mut known.rows);
             let mut sum = IngestSummary::default();
@@ -109,29 +126,30 @@ impl Ledger {
                 }
             }
             known.rows = batch.finish()?;
-            if let Some(cp) = checkpoint {
-                tx.execute(
-                    "INSERT INTO checkpoints
-                       (account, mailbox, uidvalidity, last_uid, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (account, mailbox) DO UPDATE SET
-                       uidvalidity = excluded.uidvalidity,
-                       last_uid = excluded.last_uid,
-                       updated_at = excluded.updated_at",
-                    params![
-                        cp.account,
-                        cp.mailbox,
-                        cp.uidvalidity,
-                        cp.last_uid,
-                        now
-                    ],
-                )?;
-            }
             Ok((sum, new, known))
         })?;
         self.known = known;
         Ok((sum, new))
     }
+}
+
+/// Advances an IMAP checkpoint.
+fn write_checkpoint(
+    tx: &rusqlite::Transaction<'_>,
+    cp: &Checkpoint,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO checkpoints
+           (account, mailbox, uidvalidity, last_uid, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, mailbox) DO UPDATE SET
+           uidvalidity = excluded.uidvalidity,
+           last_uid = excluded.last_uid,
+           updated_at = excluded.updated_at",
+        params![cp.account, cp.mailbox, cp.uidvalidity, cp.last_uid, now],
+    )?;
+    Ok(())
 }
 
 /// At most this many address rows are kept between batches (a few hundred

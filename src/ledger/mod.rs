@@ -15,6 +15,7 @@
 //! memory and written once), `addresses` (address rows and their event
 //! chains), [`state`] (the address state machine), [`history`] (one address's
 //! history, manual suppress / unsuppress), [`sends`] (what was sent),
+//! [`logs`] (MTA log read positions and the messages logs name),
 //! [`export`] (suppression lists for sending platforms), [`stats`] (rates and
 //! distributions), [`webhook`] (sending-platform events).
 
@@ -25,6 +26,7 @@ pub mod export;
 pub mod history;
 pub mod ingest;
 mod key;
+pub mod logs;
 mod migrate;
 mod open;
 pub mod sends;

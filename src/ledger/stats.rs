@@ -54,7 +54,8 @@ pub struct Rates {
     /// The campaign (`null`: events with no campaign, or the totals).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
-    /// Sends imported.
+    /// Sends imported (when none were, the deliveries and bounces MTA
+    /// logs recorded).
     pub sent: i64,
     /// Hard bounces (category hard).
     pub hard: i64,
@@ -262,9 +263,13 @@ impl Ledger {
         let mut reasons: HashMap<(String, Option<i64>), i64> = HashMap::new();
         let mut ttb = TimeToBounce::default();
 
+        let imported: bool =
+            c.query_row("SELECT EXISTS (SELECT 1 FROM sends)", [], |r| {
+                r.get(0)
+            })?;
         let mut st = c.prepare(
             "SELECT kind, category, action, campaign_id, provider, reason,
-               class, event_time, sent_at
+               class, event_time, sent_at, detector
              FROM events
              WHERE (?1 IS NULL OR campaign_id = ?1)
                AND (?2 IS NULL OR event_time >= ?2)",
@@ -278,7 +283,12 @@ impl Ledger {
             let time: i64 = r.get(7)?;
             let week = weeks.entry(week_of(time)).or_default();
             let camp = entry(&mut campaigns, campaign);
+            // Without imported sends, an outcome the MTA logged is one.
+            let logged_send = !imported
+                && matches!(kind, "bounce" | "delivered")
+                && text(r.get_ref(9)?).is_some_and(|d| d.starts_with("log:"));
             for x in [&mut totals, &mut *camp, week] {
+                x.sent += i64::from(logged_send);
                 match (kind, category) {
                     ("bounce", Some("hard")) => {
                         x.hard += 1;
@@ -293,6 +303,9 @@ impl Ledger {
                     ("delay", _) => x.delays += 1,
                     _ => {}
                 }
+            }
+            if logged_send {
+                entry(&mut providers, text(r.get_ref(4)?)).sent += 1;
             }
             if kind == "bounce" {
                 let p = entry(&mut providers, text(r.get_ref(4)?));

@@ -1,6 +1,8 @@
 //! `rebound ingest [--db PATH] INPUT...`: parse bounce mail like `parse`
 //! and record the results in the ledger; `--events FILE.jsonl` records
-//! sending-platform webhook events instead (or as well).
+//! sending-platform webhook events instead (or as well); `--log FORMAT
+//! PATH...` reads MTA logs (`rebound::logs`), resuming where the last run
+//! stopped, and with `--follow` keeps following the last one.
 //!
 //! `--notify URL` posts each newly recorded event after its batch is
 //! committed (`crate::cli::notify`); notification failures never change
@@ -20,6 +22,8 @@ use anyhow::Context;
 use clap::Args;
 use rebound::Report;
 use rebound::ledger::{IngestItem, IngestSummary, Ledger, Policy, webhook};
+use rebound::logs::follow::{LogIngest, Options};
+use rebound::logs::{self, LogFormat};
 
 use super::LedgerArgs;
 use super::parse::{ParsedInput, ParserArgs, parse_inputs};
@@ -29,9 +33,21 @@ use crate::cli::notify::{Notify, NotifyArgs};
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// .eml files, directories (recursive; Maildir cur/ and new/), mbox
-    /// files, or `-` for stdin.
+    /// files, or `-` for stdin; with --log, log files (`.gz` too) or `-`.
     #[arg(required_unless_present = "events")]
     pub paths: Vec<PathBuf>,
+    /// The PATHs are MTA logs of this format: postfix, exim, powermta
+    /// (accounting CSV), kumomta (JSON records) or sendmail.
+    #[arg(long, value_name = "FORMAT", value_parser = log_format, conflicts_with = "events")]
+    pub log: Option<&'static dyn LogFormat>,
+    /// With --log: keep reading the last PATH as it grows, across
+    /// rotation (rename or copytruncate), until killed.
+    #[arg(long, requires = "log")]
+    pub follow: bool,
+    /// With --log: the zone of timestamps written without one (syslog's
+    /// `Dec  6 00:12:36`, Exim's local times), as +HH:MM or -HH:MM.
+    #[arg(long, requires = "log", value_name = "+HH:MM", default_value = "+00:00", value_parser = utc_offset)]
+    pub log_timezone: i64,
     /// Webhook events of a sending platform, one JSON object per line
     /// (event, email, status, reason, type, provider, campaign_id,
     /// timestamp, ip, domain).
@@ -105,6 +121,9 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                 .soft_span_hours
                 .map_or(p.soft_span_secs, |h| i64::from(h) * 3600),
         })?;
+    }
+    if let Some(format) = a.log {
+        return run_log(&a, format, ledger, notify);
     }
     let mut pending = Pending {
         ledger: &mut ledger,
@@ -181,4 +200,76 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A log format named on the command line.
+fn log_format(name: &str) -> Result<&'static dyn LogFormat, String> {
+    logs::format(name).ok_or_else(|| {
+        let names: Vec<&str> = logs::FORMATS.iter().map(|f| f.id()).collect();
+        format!("{name:?} is not a log format ({})", names.join(", "))
+    })
+}
+
+/// `+HH:MM` / `-HH:MM` (or `Z`) as seconds east of UTC.
+fn utc_offset(s: &str) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a UTC offset (+HH:MM or -HH:MM)");
+    if s.eq_ignore_ascii_case("z") {
+        return Ok(0);
+    }
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i64, i64) =
+        (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 14 || m > 59 {
+        return Err(bad());
+    }
+    Ok(sign * (h * 3600 + m * 60))
+}
+
+/// `rebound ingest --log FORMAT PATH...`: exit 0 when every line was
+/// read, 1 when some could not be (each is named with its line number;
+/// the rest is recorded), 2 on a fatal error.
+fn run_log(
+    a: &IngestArgs,
+    format: &'static dyn LogFormat,
+    mut ledger: Ledger,
+    notify: Option<Notify>,
+) -> anyhow::Result<ExitCode> {
+    let opts = Options {
+        batch: a.batch as usize,
+        follow: a.follow,
+        utc_offset: a.log_timezone,
+        ..Options::default()
+    };
+    let mut ingest = LogIngest::new(&mut ledger, format, opts)
+        .on_error(|at, e| {
+            eprintln!("rebound: {at}: cannot read the line: {e}")
+        })
+        .on_commit(|l, new| {
+            if let Some(n) = &notify {
+                n.forward(l, new);
+            }
+        });
+    let done = ingest.read_files(&a.paths);
+    let t = ingest.totals();
+    drop(ingest);
+    eprintln!(
+        "rebound: {} log lines ({format}): {} events recorded in {}: {} new events, {} already recorded; {} unreadable lines",
+        t.lines,
+        t.events,
+        a.ledger.db.display(),
+        t.ledger.new_events,
+        t.ledger.duplicates,
+        t.unreadable,
+        format = format.id(),
+    );
+    if let Some(n) = notify {
+        n.finish();
+    }
+    done?;
+    Ok(if t.unreadable > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
