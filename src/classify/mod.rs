@@ -23,6 +23,7 @@
 
 pub mod advice;
 pub mod provider;
+pub mod rules;
 pub mod status;
 pub mod text;
 

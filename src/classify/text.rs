@@ -294,3 +294,36 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod data {
+    use super::RULES;
+    use crate::classify::rules::format;
+
+    /// `rules/text.rules` holds the table, one phrase a line.
+    #[test]
+    fn the_file_equals_the_table() {
+        let src = include_str!("../../rules/text.rules");
+        let f = format::parse(src).unwrap();
+        assert_eq!(f.rules.len(), RULES.len());
+        let mut bad = vec![];
+        for (spec, (id, reason, pattern)) in f.rules.iter().zip(RULES) {
+            let joined: Vec<&str> =
+                spec.phrases.iter().map(|p| p.text).collect();
+            assert!(!pattern.contains(r"\x20"));
+            assert_eq!(
+                (
+                    spec.id,
+                    spec.reason,
+                    spec.status,
+                    joined.join("|").replace(r"\x20", " ")
+                ),
+                (*id, *reason, "", pattern.to_string())
+            );
+            if let Err((line, e)) = crate::classify::rules::check(spec) {
+                bad.push(format!("{line}: {e}"));
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+}

@@ -330,3 +330,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod data {
+    use super::PROVIDERS;
+    use crate::classify::rules::format;
+
+    /// `rules/providers/<name>.rules` hold the tables, one phrase a line.
+    #[test]
+    fn the_files_equal_the_tables() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/providers");
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), PROVIDERS.len());
+        let mut bad = vec![];
+        for p in PROVIDERS {
+            let src =
+                std::fs::read_to_string(format!("{dir}/{}.rules", p.name))
+                    .unwrap();
+            let f = format::parse(&src).unwrap();
+            let h = f.provider.unwrap();
+            assert_eq!(h.name, p.name);
+            assert!(!h.docs.is_empty());
+            assert_eq!(h.hosts, p.hosts);
+            assert_eq!(h.domains, p.domains);
+            let sig: Vec<&str> = h.signature.iter().map(|s| s.text).collect();
+            assert_eq!(sig.join("|"), p.signature);
+            assert_eq!(f.rules.len(), p.rules.len(), "{}", p.name);
+            for (spec, r) in f.rules.iter().zip(p.rules) {
+                let joined: Vec<&str> =
+                    spec.phrases.iter().map(|p| p.text).collect();
+                assert_eq!(
+                    (spec.id, spec.reason, spec.status, joined.join("|")),
+                    (r.id, r.reason, r.status, r.pattern.to_string())
+                );
+                if let Err((line, e)) = crate::classify::rules::check(spec) {
+                    bad.push(format!("{}:{line}: {e}", p.name));
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+}
