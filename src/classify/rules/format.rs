@@ -82,8 +82,17 @@ pub(crate) struct Phrase<'a> {
     pub line: usize,
     /// The regex.
     pub text: &'a str,
-    /// The example on its line, then those of the `e.g.` lines below.
-    pub examples: Vec<&'a str>,
+    /// The example on its line.
+    pub example: &'a str,
+    /// Those of the `e.g.` lines below it.
+    pub more: Vec<&'a str>,
+}
+
+impl<'a> Phrase<'a> {
+    /// Every example: the one on its line, then the `e.g.` lines below.
+    pub fn examples(&self) -> impl Iterator<Item = &'a str> + '_ {
+        std::iter::once(self.example).chain(self.more.iter().copied())
+    }
 }
 
 /// A line that is not valid, with its 1-based number.
@@ -163,11 +172,11 @@ fn add_example<'a>(
     let signature = file.provider.as_mut().map(|h| &mut h.signature);
     let target = match file.rules.last_mut() {
         Some(rule) => match rule.phrases.last_mut() {
-            Some(p) => &mut p.examples,
+            Some(p) => &mut p.more,
             None => &mut rule.examples,
         },
         None => match signature.and_then(|s| s.last_mut()) {
-            Some(p) => &mut p.examples,
+            Some(p) => &mut p.more,
             None => {
                 return error(n, "an example of nothing".to_string());
             }
@@ -296,12 +305,15 @@ fn provider_key<'a>(
 
 /// A `PHRASE  e.g. EXAMPLE` line.
 fn phrase(line: &str, n: usize) -> Result<Phrase<'_>, LineError> {
-    let split = line.match_indices(EXAMPLE).find(|&(at, _)| {
-        let before = line[..at].ends_with(char::is_whitespace);
-        let after = &line[at + EXAMPLE.len()..];
-        before && (after.is_empty() || after.starts_with(char::is_whitespace))
+    let bytes = line.as_bytes();
+    let split = (1..bytes.len()).find(|&at| {
+        bytes[at..].starts_with(EXAMPLE.as_bytes())
+            && bytes[at - 1].is_ascii_whitespace()
+            && bytes
+                .get(at + EXAMPLE.len())
+                .is_none_or(u8::is_ascii_whitespace)
     });
-    let Some((at, _)) = split else {
+    let Some(at) = split else {
         return error(
             n,
             format!(
@@ -315,7 +327,7 @@ fn phrase(line: &str, n: usize) -> Result<Phrase<'_>, LineError> {
     if example.is_empty() {
         return error(n, "`e.g.` without an example".to_string());
     }
-    Ok(Phrase { line: n, text, examples: vec![example] })
+    Ok(Phrase { line: n, text, example, more: Vec::new() })
 }
 
 #[cfg(test)]
@@ -341,7 +353,7 @@ mod tests {
         assert_eq!(r.phrases.len(), 2);
         assert_eq!(r.phrases[0].text, "mailbox (?:is )?full");
         assert_eq!(
-            r.phrases[0].examples,
+            r.phrases[0].examples().collect::<Vec<_>>(),
             ["552 Mailbox full", "552 mailbox is full"]
         );
         assert_eq!(r.phrases[1].text, "[?&]c=full\\b");
@@ -361,7 +373,7 @@ mod tests {
         let h = f.provider.unwrap();
         assert_eq!(h.name, "acme");
         assert_eq!(h.hosts, ["mx.acme.example", "acme.example"]);
-        assert_eq!(h.signature[0].examples.len(), 2);
+        assert_eq!(h.signature[0].examples().count(), 2);
         // After the first rule, `hosts ...` is a phrase.
         assert_eq!(f.rules[0].phrases[0].text, "hosts full");
     }
