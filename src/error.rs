@@ -27,3 +27,28 @@ pub enum InputError {
         source: std::io::Error,
     },
 }
+
+/// A rule file (`--rules FILE`, format in `docs/rules.md`) that could not
+/// be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A line of the file is not a valid rule.
+    #[error("{file}:{line}: {message}")]
+    Line {
+        /// The file.
+        file: String,
+        /// Its 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}

@@ -38,6 +38,6 @@ pub mod scrub;
 pub mod sweep;
 pub mod time;
 
-pub use error::{InputError, ParseError};
+pub use error::{InputError, ParseError, RulesError};
 pub use model::{Action, Category, EventType, Record};
 pub use pipeline::{ParseConfig, Parser, Report};

@@ -360,3 +360,80 @@ fn explain_says_which_rule_decided() {
         stderr(&o)
     );
 }
+
+/// A `--rules` file of the operator's own phrases (docs/rules.md).
+fn rules_file(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("local.rules");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const LOCAL_RULES: &str = "# Our relay answers every refused recipient so.
+[recipient_table] filtered
+user unknown in local recipient table  e.g. 550 5.1.1 <a@example.org>: Recipient address rejected: User unknown in local recipient table
+";
+
+/// `--rules` adds phrases that decide before the built-in rules, in
+/// `parse` and in `explain` (pasted response and whole message).
+#[test]
+fn local_rules_decide_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(dir.path(), LOCAL_RULES);
+    let rules = rules.to_str().unwrap();
+    let o = parse(&[], &[&sample(DSN)]);
+    assert_eq!(field(&records(&o), "rule")[0], "text:user_unknown");
+    let o = parse(&["--rules", rules], &[&sample(DSN)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = records(&o);
+    assert_eq!(
+        field(&r, "rule"),
+        ["local:recipient_table", "text:mailbox_full", "text:expired"]
+    );
+    assert_eq!(field(&r, "reason")[0], "filtered");
+    let explain = |args: &[&str]| {
+        let o = rebound().arg("explain").args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let text = "550 5.1.1 <a@example.org>: Recipient address rejected: \
+                User unknown in local recipient table";
+    assert!(explain(&[text]).contains("rule:       text:user_unknown"));
+    assert!(
+        explain(&["--rules", rules, text])
+            .contains("rule:       local:recipient_table")
+    );
+    let message = sample(DSN);
+    let out = explain(&["--rules", rules, message.to_str().unwrap()]);
+    assert!(out.contains("rule:       local:recipient_table"), "{out}");
+}
+
+/// A bad `--rules` file stops every command with exit 2, naming the file,
+/// the line and what is wrong.
+#[test]
+fn a_bad_rules_file_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(
+        dir.path(),
+        "# ours\n[quota] mailbox_full\nquota reached  e.g. 552 quota reached\n\
+         [gone] usr_unknown\n",
+    );
+    let want = format!(
+        "rebound: {}:4: unknown reason `usr_unknown`",
+        rules.display()
+    );
+    let rules = rules.to_str().unwrap();
+    let o = parse(&["--rules", rules], &[&sample(DSN)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let o = rebound()
+        .args(["explain", "--rules", rules, "550 5.1.1 User unknown"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+    let missing = dir.path().join("missing.rules");
+    let o = parse(&["--rules", missing.to_str().unwrap()], &[&sample(DSN)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.rules"), "{}", stderr(&o));
+}

@@ -2,9 +2,10 @@
 //! reasons: exact codes first, then the class.subject fallback.
 //!
 //! A permanent X.2.1 ("mailbox disabled, not accepting messages") counts as
-//! a recipient that refuses all mail, which the product spec suppresses;
-//! texts that say the account is only suspended or disabled for now decide
-//! before the bare code does (`text:suspended`).
+//! a recipient that refuses all mail, which `docs/policy.md` suppresses
+//! ("Classification table", "Suppression and retry"); texts that say the
+//! account is only suspended or disabled for now decide before the bare
+//! code does (`text:suspended`).
 
 use crate::model::Reason;
 use Reason::*;

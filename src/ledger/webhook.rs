@@ -92,8 +92,12 @@ pub fn event_type(name: &str) -> Option<EventType> {
     })
 }
 
-/// Reads one line; `Ok(None)` for an event to skip (or a blank line).
-pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
+/// Reads one line, classified with the operator's `local` rules;
+/// `Ok(None)` for an event to skip (or a blank line).
+pub fn report_of(
+    line: &str,
+    local: &classify::Rules,
+) -> Result<Option<Report>, WebhookError> {
     if line.trim().is_empty() {
         return Ok(None);
     }
@@ -135,7 +139,7 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
         detector: Some("webhook".to_string()),
         ..Record::default()
     };
-    classify::apply(&Row::default(), &mut rec, false);
+    classify::apply(&Row::default(), &mut rec, local, false);
     if let Some(p) = e.provider.filter(|p| !p.trim().is_empty()) {
         rec.provider = Some(p.trim().to_ascii_lowercase());
     }
@@ -248,9 +252,13 @@ mod tests {
     use super::*;
     use crate::model::Action;
 
+    fn report(line: &str) -> Result<Option<Report>, WebhookError> {
+        report_of(line, &classify::Rules::default())
+    }
+
     #[test]
     fn a_bounce_event_is_classified_like_mail() {
-        let r = report_of(
+        let r = report(
             r#"{"event":"bounce","email":"Jo@Example.com","status":"5.1.1","reason":"550 5.1.1 user unknown","type":"hard","timestamp":1706788800,"campaign_id":42}"#,
         )
         .unwrap()
@@ -265,14 +273,12 @@ mod tests {
     #[test]
     fn opens_are_skipped_and_garbage_is_an_error() {
         assert!(
-            report_of(r#"{"event":"open","email":"a@b.c"}"#)
-                .unwrap()
-                .is_none()
+            report(r#"{"event":"open","email":"a@b.c"}"#).unwrap().is_none()
         );
-        assert!(report_of("{not json").is_err());
-        assert!(report_of(r#"{"event":"bounce"}"#).is_err());
+        assert!(report("{not json").is_err());
+        assert!(report(r#"{"event":"bounce"}"#).is_err());
         assert!(
-            report_of(r#"{"event":"bounce","email":"a@b.c","timestamp":"x"}"#)
+            report(r#"{"event":"bounce","email":"a@b.c","timestamp":"x"}"#)
                 .is_err()
         );
     }

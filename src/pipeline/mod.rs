@@ -35,6 +35,9 @@ pub struct ParseConfig {
     pub verp_pattern: String,
     /// Fill [`Record::explain`].
     pub explain: bool,
+    /// The operator's own phrase rules (`--rules`, [`classify::Rules::load`]),
+    /// tried before the built-in ones; none by default.
+    pub rules: classify::Rules,
 }
 
 /// Default VERP pattern: `local+user=domain@host`.
@@ -54,6 +57,7 @@ impl Default for ParseConfig {
             .to_vec(),
             verp_pattern: DEFAULT_VERP.to_string(),
             explain: false,
+            rules: classify::Rules::default(),
         }
     }
 }
@@ -158,6 +162,7 @@ impl Parser {
                 classify::apply_with(
                     &row,
                     &mut rec,
+                    &self.cfg.rules,
                     self.cfg.explain,
                     &mut memo,
                 );
@@ -172,6 +177,11 @@ impl Parser {
             fingerprint,
             date,
         })
+    }
+
+    /// The operator's phrase rules the parser classifies with.
+    pub fn rules(&self) -> &classify::Rules {
+        &self.cfg.rules
     }
 
     /// Recovers a recipient from a VERP address.

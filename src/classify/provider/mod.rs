@@ -1,58 +1,51 @@
 //! Receiving providers: who received the message (from the remote MTA's
 //! host name, the diagnostic's own signature, or the recipient's domain),
-//! and each provider's documented texts as a rule table that refines the
-//! reason. One file per provider, one [`Provider`] each, listed in
-//! [`PROVIDERS`].
-
-// Large providers.
-mod google;
-mod microsoft;
-mod yahoo;
-// Gateways and filtering services.
-mod cloudflare;
-mod messagelabs;
-mod mimecast;
-mod proofpoint;
-// Carriers, hosters and regional providers.
-mod amazonses;
-mod apple;
-mod comcast;
-mod cox;
-mod docomo;
-mod facebook;
-mod gmx;
-mod godaddy;
-mod googlegroups;
-mod kddi;
-mod laposte;
-mod mailru;
-mod orange;
-mod spectrum;
-mod tencent;
-mod yandex;
-mod zoho;
+//! and each provider's documented texts as rules that refine the reason.
+//! One file per provider, `rules/providers/<name>.rules` (format:
+//! `docs/rules.md`), listed in [`FILES`] in priority order.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::bytes::RegexSet;
 
-use super::text::compile_set;
+use super::rules::{Rules, compile_set, format};
 
 use crate::model::Reason;
 
-/// One documented provider text.
-#[derive(Debug)]
-pub struct Rule {
-    /// Stable rule id (`google:dmarc`).
-    pub id: &'static str,
-    /// Enhanced status prefix the rule needs (`5.7.26`), or "" for any.
-    pub status: &'static str,
-    /// Case-insensitive pattern over the diagnostic.
-    pub pattern: &'static str,
-    /// The reason it means.
-    pub reason: Reason,
-}
+/// Every provider file, in order: the first provider whose host suffix,
+/// signature or recipient domain matches names the receiver.
+#[rustfmt::skip]
+const FILES: &[&str] = &[
+    // Large providers.
+    include_str!("../../../rules/providers/gmail.rules"),
+    include_str!("../../../rules/providers/outlook.rules"),
+    include_str!("../../../rules/providers/yahoo.rules"),
+    // Carriers, hosters and regional providers.
+    include_str!("../../../rules/providers/icloud.rules"),
+    include_str!("../../../rules/providers/comcast.rules"),
+    include_str!("../../../rules/providers/cox.rules"),
+    include_str!("../../../rules/providers/docomo.rules"),
+    include_str!("../../../rules/providers/facebook.rules"),
+    include_str!("../../../rules/providers/godaddy.rules"),
+    include_str!("../../../rules/providers/googlegroups.rules"),
+    include_str!("../../../rules/providers/gmx.rules"),
+    include_str!("../../../rules/providers/kddi.rules"),
+    include_str!("../../../rules/providers/laposte.rules"),
+    include_str!("../../../rules/providers/mailru.rules"),
+    include_str!("../../../rules/providers/orange.rules"),
+    include_str!("../../../rules/providers/spectrum.rules"),
+    include_str!("../../../rules/providers/tencent.rules"),
+    include_str!("../../../rules/providers/yandex.rules"),
+    include_str!("../../../rules/providers/zoho.rules"),
+    include_str!("../../../rules/providers/amazonses.rules"),
+    // Gateways and filtering services last: a mailbox provider's own host
+    // or domain names the receiver better than the filter in front of it.
+    include_str!("../../../rules/providers/cloudflare.rules"),
+    include_str!("../../../rules/providers/messagelabs.rules"),
+    include_str!("../../../rules/providers/mimecast.rules"),
+    include_str!("../../../rules/providers/proofpoint.rules"),
+];
 
 /// A receiving provider.
 #[derive(Debug)]
@@ -60,60 +53,35 @@ pub struct Provider {
     /// Stable lower-case name (`gmail`, `outlook`, `yahoo`).
     pub name: &'static str,
     /// Host-name suffixes of its MX and relay hosts.
-    pub hosts: &'static [&'static str],
+    pub hosts: Vec<&'static str>,
     /// Recipient domains it hosts.
-    pub domains: &'static [&'static str],
-    /// A pattern that identifies its replies in a diagnostic ("" for none).
-    pub signature: &'static str,
+    pub domains: Vec<&'static str>,
+    /// Its signature phrases joined into one pattern ("" for none).
+    signature: String,
     /// Its texts, in priority order.
-    pub rules: &'static [Rule],
+    rules: Rules,
 }
 
-/// Every provider.
-pub static PROVIDERS: &[&Provider] = &[
-    &google::GOOGLE,
-    &microsoft::MICROSOFT,
-    &yahoo::YAHOO,
-    &apple::APPLE,
-    &comcast::COMCAST,
-    &cox::COX,
-    &docomo::DOCOMO,
-    &facebook::FACEBOOK,
-    &godaddy::GODADDY,
-    &googlegroups::GOOGLEGROUPS,
-    &gmx::GMX,
-    &kddi::KDDI,
-    &laposte::LAPOSTE,
-    &mailru::MAILRU,
-    &orange::ORANGE,
-    &spectrum::SPECTRUM,
-    &tencent::TENCENT,
-    &yandex::YANDEX,
-    &zoho::ZOHO,
-    &amazonses::AMAZONSES,
-    // Gateways last: a mailbox provider's own host or domain names the
-    // receiver better than the filter in front of it.
-    &cloudflare::CLOUDFLARE,
-    &messagelabs::MESSAGELABS,
-    &mimecast::MIMECAST,
-    &proofpoint::PROOFPOINT,
-];
+impl Provider {
+    /// The provider of a built-in file (checked by the tests).
+    fn parse(src: &'static str) -> Provider {
+        let mut file = format::parse(src).expect("provider files parse");
+        let head = file.provider.take().expect("a provider file");
+        let signature: Vec<&str> =
+            head.signature.iter().map(|p| p.text).collect();
+        Provider {
+            name: head.name,
+            hosts: head.hosts,
+            domains: head.domains,
+            signature: signature.join("|"),
+            rules: Rules::builtin(&file),
+        }
+    }
+}
 
-/// Each provider's rules with a pattern, compiled once into one set per
-/// provider, with the rule index of each pattern. A rule with an empty
-/// pattern (a status alone decides) matches any text; it stays out of the
-/// set, where it would match at every position and make the search slow.
-static RULES: LazyLock<Vec<(RegexSet, Vec<usize>)>> = LazyLock::new(|| {
-    PROVIDERS
-        .iter()
-        .map(|p| {
-            let with: Vec<usize> = (0..p.rules.len())
-                .filter(|&k| !p.rules[k].pattern.is_empty())
-                .collect();
-            (compile_set(with.iter().map(|&k| p.rules[k].pattern)), with)
-        })
-        .collect()
-});
+/// Every provider, in [`FILES`] order.
+pub static PROVIDERS: LazyLock<Vec<Provider>> =
+    LazyLock::new(|| FILES.iter().map(|src| Provider::parse(src)).collect());
 
 /// Every provider's signature in one set, with the provider each stands
 /// for; the first in [`PROVIDERS`] order wins.
@@ -121,7 +89,7 @@ static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
     let with: Vec<usize> = (0..PROVIDERS.len())
         .filter(|&i| !PROVIDERS[i].signature.is_empty())
         .collect();
-    (compile_set(with.iter().map(|&i| PROVIDERS[i].signature)), with)
+    (compile_set(with.iter().map(|&i| PROVIDERS[i].signature.as_str())), with)
 });
 
 /// Every provider's host-name suffixes and recipient domains, each with
@@ -141,7 +109,7 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
         domains: HashMap::new(),
     };
     for (i, p) in PROVIDERS.iter().enumerate() {
-        for &h in p.hosts {
+        for &h in &p.hosts {
             match h.split_once(".*.") {
                 Some((head, tail)) => {
                     names.wildcard_hosts.push((head, tail, i))
@@ -151,7 +119,7 @@ static NAMES: LazyLock<Names> = LazyLock::new(|| {
                 }
             }
         }
-        for &d in p.domains {
+        for &d in &p.domains {
             names.domains.entry(d).or_insert(i);
         }
     }
@@ -227,75 +195,109 @@ pub fn lookup(
     status: Option<&str>,
     diagnostic: &str,
 ) -> Option<(Reason, &'static str)> {
-    let p = PROVIDERS[i];
-    let (set, with) = &RULES[i];
-    let mut matched: Vec<bool> =
-        p.rules.iter().map(|r| r.pattern.is_empty()).collect();
-    for k in set.matches(diagnostic.as_bytes()).iter() {
-        matched[with[k]] = true;
-    }
-    p.rules
-        .iter()
-        .zip(matched)
-        .filter_map(|(r, m)| m.then_some(r))
-        .find(|r| {
-            r.status.is_empty()
-                || status.is_some_and(|s| s.starts_with(r.status))
-        })
-        .map(|r| (r.reason, r.id))
-}
-
-/// Test helper for the provider files: the provider is identified by its
-/// first host suffix, every documented `(status, text, rule id)` case picks
-/// its rule, and every rule of the provider has at least one case.
-#[cfg(test)]
-pub(crate) fn assert_documented(p: &Provider, cases: &[(&str, &str, &str)]) {
-    let host = format!("mx.{}", p.hosts[0]);
-    let i = identify(Some(&host), None, None).expect("identified by host");
-    assert_eq!(name(i), p.name, "{host} names another provider");
-    for (status, text, id) in cases {
-        let got = lookup(i, Some(status), text).map(|r| r.1);
-        assert_eq!(got, Some(*id), "{status} {text:?}");
-    }
-    for r in p.rules {
-        assert!(
-            cases.iter().any(|c| c.2 == r.id),
-            "rule {} has no documented case",
-            r.id
-        );
-    }
+    PROVIDERS[i].rules.lookup(status, diagnostic).map(|r| (r.reason(), r.id()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::HashSet;
 
+    use super::*;
+    use crate::classify::rules;
+    use crate::parse::fields;
+
+    /// Every file under `rules/providers/` is listed, named after its
+    /// provider.
     #[test]
-    fn rule_ids_are_unique_and_prefixed() {
-        let mut seen = std::collections::HashSet::new();
-        let mut names = std::collections::HashSet::new();
-        for p in PROVIDERS {
-            assert!(names.insert(p.name), "duplicate provider {}", p.name);
-            assert!(!p.hosts.is_empty(), "{} has no host", p.name);
-            for r in p.rules {
-                assert!(seen.insert(r.id), "duplicate {}", r.id);
-                assert!(
-                    r.id.starts_with(&format!("{}:", p.name)),
-                    "{} not prefixed",
-                    r.id
-                );
-            }
-            for name in p.hosts.iter().chain(p.domains) {
+    fn every_file_is_listed_under_its_name() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/providers");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let mut names: Vec<String> =
+            PROVIDERS.iter().map(|p| format!("{}.rules", p.name)).collect();
+        files.sort();
+        names.sort();
+        assert_eq!(files, names);
+    }
+
+    /// Every file parses; names are unique and lower-case, domains
+    /// sorted, every phrase matches its examples, and every signature
+    /// example identifies its provider.
+    #[test]
+    fn files_are_well_formed() {
+        let mut seen = HashSet::new();
+        for (i, src) in FILES.iter().enumerate() {
+            let file = format::parse(src).unwrap();
+            let h = file.provider.as_ref().unwrap();
+            assert!(seen.insert(h.name), "duplicate provider {}", h.name);
+            assert!(!h.hosts.is_empty(), "{} has no host", h.name);
+            assert!(
+                !h.docs.is_empty()
+                    && h.docs.iter().all(|d| d.starts_with("https://")),
+                "{}: docs https://...",
+                h.name
+            );
+            for name in h.hosts.iter().chain(&h.domains) {
                 assert_eq!(
                     *name,
                     name.to_ascii_lowercase(),
                     "{}: names are looked up lower-cased",
-                    p.name
+                    h.name
                 );
             }
-            let mut d = p.domains.to_vec();
-            d.sort();
-            assert_eq!(d, p.domains, "{} domains unsorted", p.name);
+            assert!(
+                h.domains.windows(2).all(|w| w[0] < w[1]),
+                "{} domains unsorted",
+                h.name
+            );
+            rules::assert_well_formed(&file);
+            for p in &h.signature {
+                for e in p.examples() {
+                    assert_eq!(
+                        identify(None, Some(e), None),
+                        Some(i),
+                        "{} signature example {e:?}",
+                        h.name
+                    );
+                }
+            }
+            for r in &file.rules {
+                assert!(
+                    r.id.starts_with(&format!("{}:", h.name)),
+                    "{} not prefixed",
+                    r.id
+                );
+            }
+        }
+    }
+
+    /// The provider is identified by its first host suffix, and every rule
+    /// decides at least one of its examples (the status taken from the
+    /// example).
+    #[test]
+    fn every_rule_decides_one_of_its_examples() {
+        for (i, p) in PROVIDERS.iter().enumerate() {
+            let host = format!("mx.{}", p.hosts[0]);
+            assert_eq!(identify(Some(&host), None, None), Some(i), "{host}");
+            let file = format::parse(FILES[i]).unwrap();
+            for r in &file.rules {
+                let mut examples = r
+                    .examples
+                    .iter()
+                    .copied()
+                    .chain(r.phrases.iter().flat_map(|p| p.examples()));
+                assert!(
+                    examples.any(|e| {
+                        let status = fields::status_in(e);
+                        lookup(i, status.as_deref(), e).map(|d| d.1)
+                            == Some(r.id)
+                    }),
+                    "{} decides none of its examples",
+                    r.id
+                );
+            }
         }
     }
 
@@ -328,5 +330,35 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// Replies that name no Microsoft host are still known by the codes
+    /// Microsoft appends to them.
+    #[test]
+    fn microsoft_reply_codes_identify_it() {
+        for d in [
+            "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+            "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+        ] {
+            let i = identify(None, Some(d), None).expect(d);
+            assert_eq!(name(i), "outlook", "{d}");
+        }
+    }
+
+    /// Amazon SES: texts other than its bounce action's are left to the
+    /// general rules.
+    #[test]
+    fn amazonses_leaves_other_texts_to_the_general_rules() {
+        let i =
+            identify(Some("inbound-smtp.us-east-1.amazonaws.com"), None, None)
+                .expect("identified by host");
+        for text in [
+            // SES's refusal during the session (no receipt rule matched).
+            "550 5.1.1 Requested action not taken: mailbox unavailable",
+            "552 5.2.2 Mailbox full",
+            "550 5.1.1 <a@example.org>: mailbox does not exist here, try b@example.org",
+        ] {
+            assert_eq!(lookup(i, Some("5.1.1"), text), None);
+        }
     }
 }

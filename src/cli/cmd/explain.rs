@@ -1,7 +1,8 @@
 //! `rebound explain`: why a pasted SMTP response (argument or stdin) or a
 //! whole bounce message (`--file`, or an argument naming an existing file)
 //! was classified as it was, with the root cause and next steps from the
-//! advice table. The same rule engine as `parse` decides:
+//! advice table. The same rule engine as `parse` decides, with the same
+//! `--rules` files:
 //! [`rebound::classify::decide_text`] for a response,
 //! [`rebound::Parser::parse`] for a message.
 
@@ -55,9 +56,10 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn from_response(text: &str) -> Verdict {
-    let (d, status, reply_code) = classify::decide_text(text);
-    Verdict {
+fn from_response(a: &ExplainArgs, text: &str) -> anyhow::Result<Verdict> {
+    let (d, status, reply_code) =
+        classify::decide_text(text, &a.parser.rules()?);
+    Ok(Verdict {
         recipient: None,
         status,
         reply_code,
@@ -70,7 +72,7 @@ fn from_response(text: &str) -> Verdict {
         retry_after_secs: d.meaning.retry_after_secs,
         provider: d.provider.map(str::to_string),
         rule: d.rule,
-    }
+    })
 }
 
 fn from_message(
@@ -116,10 +118,10 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
             };
             from_message(&a, &bytes)?
         }
-        (None, Some(t)) => vec![from_response(t.trim())],
+        (None, Some(t)) => vec![from_response(&a, t.trim())?],
         (None, None) => {
             let text = String::from_utf8_lossy(&read_stdin()?).into_owned();
-            vec![from_response(text.trim())]
+            vec![from_response(&a, text.trim())?]
         }
     };
     if verdicts.is_empty() {

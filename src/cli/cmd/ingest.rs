@@ -165,7 +165,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let source = format!("webhook:{}:{}", path.display(), i + 1);
             messages += 1;
-            match webhook::report_of(&line) {
+            match webhook::report_of(&line, parser.rules()) {
                 Ok(Some(mut report)) => {
                     for r in &mut report.records {
                         r.file = Some(source.clone());

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use rebound::classify::Rules;
 use rebound::input::{self, InputMessage};
 use rebound::{ParseConfig, Parser, Report};
 
@@ -32,7 +33,7 @@ pub struct ParseArgs {
     pub parser: ParserArgs,
 }
 
-/// Parser settings shared by `parse`, `ingest` and `sweep`.
+/// Parser settings shared by `parse`, `ingest`, `sweep` and `explain`.
 #[derive(Debug, Args, Clone)]
 pub struct ParserArgs {
     /// Headers of the returned message that carry a campaign id
@@ -43,12 +44,25 @@ pub struct ParserArgs {
     /// from a VERP address (default: `local+user=domain@host`).
     #[arg(long, env = "REBOUND_VERP_PATTERN")]
     pub verp_pattern: Option<String>,
+    /// Local phrase rules (format: docs/rules.md), tried before the
+    /// built-in ones; repeatable, earlier files first.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
 }
 
 impl ParserArgs {
+    /// Loads the `--rules` files; a bad line is an error naming it.
+    pub fn rules(&self) -> anyhow::Result<Rules> {
+        Ok(Rules::load(&self.rules)?)
+    }
+
     /// Builds the parser.
     pub fn build(&self, explain: bool) -> anyhow::Result<Parser> {
-        let mut cfg = ParseConfig { explain, ..ParseConfig::default() };
+        let mut cfg = ParseConfig {
+            explain,
+            rules: self.rules()?,
+            ..ParseConfig::default()
+        };
         if let Some(h) = &self.campaign_headers {
             cfg.campaign_headers = h.clone();
         }
