@@ -43,6 +43,7 @@ use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::{Clock, LineError, LineReader, LogEvent, LogFormat, report_of};
+use crate::classify::Rules;
 use crate::ledger::logs::{LogMessage, LogPosition};
 use crate::ledger::{IngestItem, IngestSummary, Ledger, LedgerError};
 use crate::pipeline::Report;
@@ -61,6 +62,8 @@ pub struct Options {
     pub utc_offset: i64,
     /// Set to stop following (checked at every poll).
     pub stop: Arc<AtomicBool>,
+    /// Operators' local phrase rules (`--rules`), as for mail.
+    pub rules: Rules,
 }
 
 impl Default for Options {
@@ -71,6 +74,7 @@ impl Default for Options {
             poll: Duration::from_millis(250),
             utc_offset: 0,
             stop: Arc::new(AtomicBool::new(false)),
+            rules: Rules::default(),
         }
     }
 }
@@ -305,7 +309,7 @@ impl<'a> LogIngest<'a> {
                     sent_at: at,
                 });
             }
-            let mut report = report_of(&e, detector);
+            let mut report = report_of(&e, detector, &self.opts.rules);
             let at = format!("log:{source}:{n}");
             for r in &mut report.records {
                 r.file = Some(at.clone());

@@ -32,7 +32,7 @@ mod powermta;
 mod sendmail;
 mod stamp;
 
-use crate::classify;
+use crate::classify::{self, Rules};
 use crate::model::{EventType, Reason, Record, Row};
 use crate::parse::fields;
 use crate::pipeline::{Report, fingerprint};
@@ -153,7 +153,11 @@ impl LogEvent {
 /// the same rules as mail, on the codes, the diagnostic, the command and
 /// the relay host. An expiry is classified `expired` whatever its last
 /// deferral said.
-pub fn report_of(event: &LogEvent, detector: &'static str) -> Report {
+pub fn report_of(
+    event: &LogEvent,
+    detector: &'static str,
+    local: &Rules,
+) -> Report {
     let kind = event.kind.unwrap_or(EventType::Bounce);
     let expired = event.expired();
     let mut rec = Record {
@@ -179,7 +183,7 @@ pub fn report_of(event: &LogEvent, detector: &'static str) -> Report {
         reason: event.reason,
         ..Row::default()
     };
-    classify::apply(&row, &mut rec, false);
+    classify::apply(&row, &mut rec, local, false);
     if expired {
         rec.status.clone_from(&event.status);
         rec.diagnostic.clone_from(&event.diagnostic);
@@ -263,7 +267,7 @@ mod tests {
             identity: "line".into(),
             ..LogEvent::default()
         };
-        let r = report_of(&e, "log:postfix");
+        let r = report_of(&e, "log:postfix", &Rules::default());
         let rec = &r.records[0];
         assert_eq!(rec.action, Some(Action::Suppress));
         assert_eq!(rec.reason.as_deref(), Some("user_unknown"));
@@ -275,7 +279,9 @@ mod tests {
             diagnostic: Some("connect to mx: Connection refused".into()),
             ..e
         };
-        let rec = report_of(&expired, "log:postfix").records.remove(0);
+        let rec = report_of(&expired, "log:postfix", &Rules::default())
+            .records
+            .remove(0);
         assert_eq!(rec.reason.as_deref(), Some("expired"));
         assert_eq!(rec.action, Some(Action::Retry));
         assert_eq!(rec.status.as_deref(), Some("4.4.1"));

@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use rebound::Report;
+use rebound::classify::Rules;
 use rebound::ledger::{IngestItem, IngestSummary, Ledger, Policy, webhook};
 use rebound::logs::follow::{LogIngest, Options};
 use rebound::logs::{self, LogFormat};
@@ -123,7 +124,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     if let Some(format) = a.log {
-        return run_log(&a, format, ledger, notify);
+        return run_log(&a, format, ledger, notify, parser.rules().clone());
     }
     let mut pending = Pending {
         ledger: &mut ledger,
@@ -238,11 +239,13 @@ fn run_log(
     format: &'static dyn LogFormat,
     mut ledger: Ledger,
     notify: Option<Notify>,
+    rules: Rules,
 ) -> anyhow::Result<ExitCode> {
     let opts = Options {
         batch: a.batch as usize,
         follow: a.follow,
         utc_offset: a.log_timezone,
+        rules,
         ..Options::default()
     };
     let mut ingest = LogIngest::new(&mut ledger, format, opts)
