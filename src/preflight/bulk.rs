@@ -9,103 +9,119 @@
 use super::report::{Check, Status};
 use crate::model::Reason;
 
-/// What the rules look at, from the other checks.
-#[derive(Debug, Clone)]
-pub(crate) struct Facts {
-    /// The From domain.
-    pub from: String,
-    /// A valid SPF record exists.
-    pub spf: bool,
-    /// DKIM selectors given; of them, keys that can verify.
-    pub dkim_selectors: usize,
-    pub dkim_usable: usize,
-    /// A valid DMARC record applies (p=none or stronger).
-    pub dmarc: Option<String>,
-    /// An identifier both aligns and passes.
-    pub aligned: bool,
-    /// IPs given; of them, with FCrDNS; of them, whose reverse lookup
-    /// failed.
-    pub ips: usize,
-    pub fcrdns: usize,
-    pub ptr_unknown: usize,
+/// The worst status of the checks with id `id`; `None` when there are
+/// none.
+fn worst(checks: &[Check], id: &str) -> Option<Status> {
+    checks.iter().filter(|c| c.check == id).map(|c| c.status).max()
 }
 
-/// The rule checks.
-pub(crate) fn check(f: &Facts) -> Vec<Check> {
-    let from = &f.from;
-    let mut out = Vec::new();
-    let auth = match (f.spf, f.dkim_selectors, f.dkim_usable) {
-        (true, _, n) if n > 0 => {
-            (Status::Pass, format!("SPF and DKIM ({n} usable key(s)) set up"))
-        }
-        (spf, 0, _) => (
-            if spf { Status::CannotCheck } else { Status::Fail },
-            format!(
-                "{}; DKIM not checked (no --dkim-selector)",
-                if spf { "SPF set up" } else { "no valid SPF record" }
-            ),
-        ),
-        (spf, _, _) => (
-            Status::Fail,
-            format!(
-                "{}; no usable DKIM key",
-                if spf { "SPF set up" } else { "no valid SPF record" }
-            ),
-        ),
+/// The best status of the checks with id `id`.
+fn best(checks: &[Check], id: &str) -> Option<Status> {
+    checks.iter().filter(|c| c.check == id).map(|c| c.status).min()
+}
+
+/// Set up (pass or warn), missing or broken (fail), or unknown.
+fn present(s: Option<Status>) -> Status {
+    match s {
+        Some(Status::Pass | Status::Warn) => Status::Pass,
+        Some(Status::Fail) => Status::Fail,
+        _ => Status::CannotCheck,
+    }
+}
+
+/// The rule checks, from the verdicts of the other checks (`aligned`:
+/// an identifier both aligns with the From domain and passes).
+pub(crate) fn check(
+    from: &str,
+    checks: &[Check],
+    aligned: bool,
+) -> Vec<Check> {
+    let spf = present(worst(checks, "spf.record"));
+    let dkim = present(best(checks, "dkim.key"));
+    let auth = match (spf, dkim) {
+        (Status::Pass, Status::Pass) => Status::Pass,
+        (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
+        _ => Status::CannotCheck,
     };
-    out.push(Check::new("bulk.spf_dkim", from, auth.0, auth.1).advise(
-        "Gmail and Yahoo require bulk senders to publish SPF and sign \
+    let word = |s: Status| match s {
+        Status::Pass => "set up",
+        Status::Fail => "missing or broken",
+        _ => "not known",
+    };
+    let mut out = vec![
+        Check::new(
+            "bulk.spf_dkim",
+            from,
+            auth,
+            format!("SPF {}, DKIM {}", word(spf), word(dkim)),
+        )
+        .advise(
+            "Gmail and Yahoo require bulk senders to publish SPF and sign \
              with DKIM: fix the spf.* and dkim.* checks above.",
-        Reason::AuthFailure,
-    ));
-    let dmarc = match &f.dmarc {
-        Some(p) => (Status::Pass, format!("DMARC policy {p} (at least none)")),
-        None => (Status::Fail, "no valid DMARC record".to_string()),
+            Reason::AuthFailure,
+        ),
+    ];
+    let policy = checks
+        .iter()
+        .find(|c| c.check == "dmarc.policy")
+        .map(|c| c.detail.split(':').next().unwrap_or("").to_string());
+    let dmarc = present(worst(checks, "dmarc.record"));
+    let detail = match (dmarc, policy) {
+        (Status::Pass, Some(p)) => format!("DMARC record with {p}"),
+        (Status::Fail, _) => "no valid DMARC record".into(),
+        _ => "DMARC record not known".into(),
     };
-    out.push(Check::new("bulk.dmarc", from, dmarc.0, dmarc.1).advise(
-        "Gmail and Yahoo require bulk senders to publish a DMARC record, \
-             p=none at least: fix the dmarc.record check above.",
+    out.push(Check::new("bulk.dmarc", from, dmarc, detail).advise(
+        "Gmail and Yahoo require bulk senders to publish a DMARC \
+             record, p=none at least: fix the dmarc.record check above.",
         Reason::AuthFailure,
     ));
-    let align = if f.aligned {
+    let (status, detail) = if aligned {
         (
             Status::Pass,
             format!("From {from} aligns with a passing SPF or DKIM domain"),
         )
+    } else if spf == Status::CannotCheck || dkim == Status::CannotCheck {
+        (Status::CannotCheck, "SPF or DKIM not known".to_string())
     } else {
         (
             Status::Fail,
             format!("From {from} aligns with no passing SPF or DKIM domain"),
         )
     };
-    out.push(Check::new("bulk.alignment", from, align.0, align.1).advise(
+    out.push(Check::new("bulk.alignment", from, status, detail).advise(
         "Gmail and Yahoo require the From domain to align with the SPF \
-             or the DKIM domain: fix the dmarc.align checks above.",
+             or the DKIM domain: fix the dmarc.align.* checks above.",
         Reason::AuthFailure,
     ));
-    let ptr = if f.ips == 0 {
+    let ptr: Vec<Status> = checks
+        .iter()
+        .filter(|c| c.check == "ptr.fcrdns")
+        .map(|c| c.status)
+        .collect();
+    let missing = ptr.iter().filter(|s| **s == Status::Fail).count();
+    let (status, detail) = if ptr.is_empty() {
         (Status::CannotCheck, "no --ip given".to_string())
-    } else if f.fcrdns == f.ips {
-        (
-            Status::Pass,
-            format!("all {} IP(s) have forward-confirmed reverse DNS", f.ips),
-        )
-    } else if f.fcrdns + f.ptr_unknown == f.ips {
-        (
-            Status::CannotCheck,
-            format!("{} IP(s) could not be checked", f.ptr_unknown),
-        )
-    } else {
+    } else if missing > 0 {
         (
             Status::Fail,
             format!(
-                "{} of {} IP(s) lack forward-confirmed reverse DNS",
-                f.ips - f.fcrdns - f.ptr_unknown,
-                f.ips
+                "{missing} of {} IP(s) lack forward-confirmed reverse DNS",
+                ptr.len()
+            ),
+        )
+    } else if ptr.contains(&Status::CannotCheck) {
+        (Status::CannotCheck, "reverse DNS not known for every IP".to_string())
+    } else {
+        (
+            Status::Pass,
+            format!(
+                "all {} IP(s) have forward-confirmed reverse DNS",
+                ptr.len()
             ),
         )
     };
-    out.push(Check::new("bulk.ptr", from, ptr.0, ptr.1).advise(
+    out.push(Check::new("bulk.ptr", from, status, detail).advise(
         "Gmail and Yahoo require a PTR for every sending IP whose name \
              resolves back to it: fix the ptr.fcrdns checks above.",
         Reason::RequirePtr,

@@ -206,7 +206,6 @@ async fn check(dns: &Dns, plan: &Plan) -> Report {
         passes: spf_summary.all_ips_pass
             || (plan.ips.is_empty() && spf_summary.valid),
     }];
-    let mut usable = 0;
     if plan.selectors.is_empty() {
         checks.push(report::Check::new(
             "dkim.key",
@@ -217,7 +216,6 @@ async fn check(dns: &Dns, plan: &Plan) -> Report {
         ));
     }
     for ((check, ok), s) in dkim.into_iter().zip(&plan.selectors) {
-        usable += usize::from(ok);
         checks.push(check);
         ids.push(dmarc::Identifier {
             kind: "dkim",
@@ -228,25 +226,10 @@ async fn check(dns: &Dns, plan: &Plan) -> Report {
     checks.extend(dmarc);
     let (align, aligned) = dmarc::alignment(&plan.from, policy.as_ref(), &ids);
     checks.extend(align);
-    let ptr_checks: Vec<report::Check> =
-        reverse.iter().map(ptr::Reverse::check).collect();
-    let count = |s: report::Status| {
-        ptr_checks.iter().filter(|c| c.status == s).count()
-    };
-    let facts = bulk::Facts {
-        from: plan.from.clone(),
-        spf: spf_summary.valid,
-        dkim_selectors: plan.selectors.len(),
-        dkim_usable: usable,
-        dmarc: policy.as_ref().map(|p| format!("p={}", p.applied())),
-        aligned,
-        ips: plan.ips.len(),
-        fcrdns: count(report::Status::Pass),
-        ptr_unknown: count(report::Status::CannotCheck),
-    };
-    checks.extend(ptr_checks);
+    checks.extend(reverse.iter().map(ptr::Reverse::check));
     checks.extend(listed);
-    checks.extend(bulk::check(&facts));
+    let rules = bulk::check(&plan.from, &checks, aligned);
+    checks.extend(rules);
     Report { checks }
 }
 
