@@ -269,8 +269,7 @@ impl Dns {
 
     /// The names the PTR records of `ip` point to (without the final dot).
     pub async fn ptr(&self, ip: IpAddr) -> Answer<String> {
-        let name = format!("{}.{}", reversed(ip), reverse_zone(ip));
-        self.lookup(&name, RecordType::PTR, |d| match d {
+        self.lookup(&reverse_name(ip), RecordType::PTR, |d| match d {
             RData::PTR(p) => {
                 Some(p.0.to_ascii().trim_end_matches('.').to_ascii_lowercase())
             }
@@ -318,11 +317,14 @@ pub fn nibbles(v6: Ipv6Addr) -> Vec<String> {
         .collect()
 }
 
-fn reverse_zone(ip: IpAddr) -> &'static str {
-    match ip {
+/// The name of `ip`'s PTR records (`4.3.2.1.in-addr.arpa`, RFC 1035
+/// section 3.5; `ip6.arpa`, RFC 3596 section 2.5).
+pub fn reverse_name(ip: IpAddr) -> String {
+    let zone = match ip {
         IpAddr::V4(_) => "in-addr.arpa",
         IpAddr::V6(_) => "ip6.arpa",
-    }
+    };
+    format!("{}.{zone}", reversed(ip))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use futures_util::future::join_all;
 
 use super::report::{Check, Evidence, Status};
-use crate::dns::{Answer, Dns};
+use crate::dns::{Answer, Dns, reverse_name};
 use crate::model::Reason;
 
 /// PTR names looked at, at most (RFC 7208 section 4.6.4).
@@ -53,7 +53,7 @@ impl Reverse {
     /// The lookups as evidence.
     pub(crate) fn evidence(&self) -> Vec<Evidence> {
         let mut e = vec![Evidence::new(
-            &self.ip.to_string(),
+            &reverse_name(self.ip),
             "PTR",
             self.ptr.describe(),
         )];

@@ -22,7 +22,7 @@ pub struct DnsServer {
     /// Where it answers (UDP and TCP).
     pub addr: SocketAddr,
     /// The zone files, kept for the server's lifetime.
-    pub dir: tempfile::TempDir,
+    _zones: tempfile::TempDir,
 }
 
 /// `text` as the quoted character-strings of a TXT record, split every
@@ -90,6 +90,6 @@ impl DnsServer {
         let addr = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("the DNS server starts");
-        DnsServer { addr, dir }
+        DnsServer { addr, _zones: dir }
     }
 }
