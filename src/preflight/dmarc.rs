@@ -78,7 +78,7 @@ fn parse(
 ) -> Result<(Policy, Vec<String>), String> {
     let t = tags::parse(text)?;
     let mut notes = Vec::new();
-    let rua: Vec<String> = tags::get(&t, "rua")
+    let rua: Vec<String> = tags::get_any_case(&t, "rua")
         .map(|r| {
             r.split(',')
                 .map(|u| u.trim().to_string())
@@ -92,7 +92,7 @@ fn parse(
         return Err(format!("rua destination {bad:?} is not a mailto: URI"));
     }
     let policy = |name: &str| -> Result<Option<String>, String> {
-        match tags::get(&t, name) {
+        match tags::get_any_case(&t, name) {
             None => Ok(None),
             Some(v) => match v.to_ascii_lowercase().as_str() {
                 p @ ("none" | "quarantine" | "reject") => {
@@ -118,7 +118,7 @@ fn parse(
         Err(e) => return Err(e),
     };
     let sp = policy("sp")?;
-    let pct = match tags::get(&t, "pct") {
+    let pct = match tags::get_any_case(&t, "pct") {
         None => 100,
         Some(v) => match v.parse::<u8>() {
             Ok(n) if n <= 100 => n,
@@ -126,7 +126,10 @@ fn parse(
         },
     };
     let mode = |name: &str| -> Result<bool, String> {
-        match tags::get(&t, name).map(str::to_ascii_lowercase).as_deref() {
+        match tags::get_any_case(&t, name)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("r") => Ok(false),
             Some("s") => Ok(true),
             Some(v) => Err(format!("{name}={v} is not r or s")),

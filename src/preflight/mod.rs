@@ -133,20 +133,25 @@ impl Plan {
                 selectors.push(s);
             }
         }
-        let zones = if o.zones.is_empty() {
-            Zone::defaults()
-        } else {
-            o.zones
-                .iter()
-                .map(|z| {
-                    Zone::parse(z).map_err(|e| {
-                        PreflightError::Input(format!("--dnsbl-zone: {e}"))
-                    })
-                })
-                .collect::<Result<_, _>>()?
-        };
-        let mut ips = o.ips.clone();
-        ips.dedup();
+        let mut zones = Vec::new();
+        for z in &o.zones {
+            let z = Zone::parse(z).map_err(|e| {
+                PreflightError::Input(format!("--dnsbl-zone: {e}"))
+            })?;
+            if !zones.contains(&z) {
+                zones.push(z);
+            }
+        }
+        if zones.is_empty() {
+            zones = Zone::defaults();
+        }
+        // An IPv4-mapped IPv6 address is the IPv4 address (RFC 7208 5).
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for ip in o.ips.iter().map(IpAddr::to_canonical) {
+            if !ips.contains(&ip) {
+                ips.push(ip);
+            }
+        }
         Ok(Plan {
             from,
             sender: spf::Sender { local, domain: envelope, helo },
@@ -248,9 +253,14 @@ mod tests {
             envelope: Some("bounces+x@Mail.Example.com".into()),
             selectors: vec!["S1".into(), "s2:esp.example.net".into()],
             zones: vec!["domain:uribl.example".into()],
+            ips: ["::ffff:192.0.2.1", "192.0.2.1", "2001:db8::1"]
+                .map(|i| i.parse().unwrap())
+                .to_vec(),
             ..Options::default()
         })
         .unwrap();
+        let ips: Vec<String> = p.ips.iter().map(|i| i.to_string()).collect();
+        assert_eq!(ips, ["192.0.2.1", "2001:db8::1"]);
         assert_eq!(p.from, "example.com");
         assert_eq!(p.sender.local, "bounces+x");
         assert_eq!(p.sender.domain, "mail.example.com");

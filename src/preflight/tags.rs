@@ -35,8 +35,18 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// The value of tag `name` (case-insensitive) in `tags`.
+/// The value of tag `name` in `tags`; DKIM tag names are case-sensitive
+/// (RFC 6376 section 3.2).
 pub(crate) fn get<'a>(
+    tags: &'a [(String, String)],
+    name: &str,
+) -> Option<&'a str> {
+    tags.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// The value of tag `name` in any case; DMARC's are not case-sensitive
+/// (RFC 7489 section 6.4, ABNF literals).
+pub(crate) fn get_any_case<'a>(
     tags: &'a [(String, String)],
     name: &str,
 ) -> Option<&'a str> {
@@ -60,7 +70,8 @@ mod tests {
                 ("p".into(), "MIGf MA0".into())
             ]
         );
-        assert_eq!(get(&t, "P"), Some("MIGf MA0"));
+        assert_eq!(get(&t, "P"), None);
+        assert_eq!(get_any_case(&t, "P"), Some("MIGf MA0"));
         assert_eq!(get(&t, "t"), None);
     }
 
