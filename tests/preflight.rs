@@ -124,6 +124,7 @@ news IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
             ("example.net", example_net),
             ("example.org", example_org),
             ("2.0.192.in-addr.arpa", reverse),
+            ("113.0.203.in-addr.arpa", String::new()),
             ("zen.spamhaus.org", listed),
             ("bl.spamcop.net", spamcop.to_string()),
             // Spamhaus refusing a public resolver: every name answers
@@ -493,6 +494,13 @@ fn alignment_in_relaxed_and_strict_modes() {
         Status::Pass,
         "aligns",
     );
+    // Two keys of one signing domain: one alignment line.
+    let r = run(&Options {
+        selectors: vec!["s2048".into(), "s512".into()],
+        ..options("example.com")
+    })
+    .unwrap();
+    assert_eq!(r.find("dmarc.align.dkim").count(), 1, "one line per d=");
 
     // An ESP's own Return-Path and signing domain: nothing aligns.
     let r = run(&Options {

@@ -222,11 +222,17 @@ async fn check(dns: &Dns, plan: &Plan) -> Report {
     }
     for ((check, ok), s) in dkim.into_iter().zip(&plan.selectors) {
         checks.push(check);
-        ids.push(dmarc::Identifier {
-            kind: "dkim",
-            domain: s.domain.clone(),
-            passes: ok,
-        });
+        // One identifier per signing domain: it passes when any of its
+        // keys can verify.
+        match ids.iter_mut().find(|i| i.kind == "dkim" && i.domain == s.domain)
+        {
+            Some(id) => id.passes |= ok,
+            None => ids.push(dmarc::Identifier {
+                kind: "dkim",
+                domain: s.domain.clone(),
+                passes: ok,
+            }),
+        }
     }
     checks.extend(dmarc);
     let (align, aligned) = dmarc::alignment(&plan.from, policy.as_ref(), &ids);
