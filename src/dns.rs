@@ -58,7 +58,7 @@ impl Default for DnsOptions {
 
 /// The answer to one query.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer<T> {
+pub(crate) enum Answer<T> {
     /// The records of the asked type (never empty).
     Found(Vec<T>),
     /// The name exists but has no record of this type (NOERROR, no data).
@@ -71,7 +71,7 @@ pub enum Answer<T> {
 
 impl<T> Answer<T> {
     /// The records found (empty for every other answer).
-    pub fn records(&self) -> &[T] {
+    pub(crate) fn records(&self) -> &[T] {
         match self {
             Answer::Found(r) => r,
             _ => &[],
@@ -79,12 +79,12 @@ impl<T> Answer<T> {
     }
 
     /// A "void lookup" (RFC 7208 section 4.6.4): NODATA or NXDOMAIN.
-    pub fn is_void(&self) -> bool {
+    pub(crate) fn is_void(&self) -> bool {
         matches!(self, Answer::NoData | Answer::NxDomain)
     }
 
     /// How the answer reads in evidence: the records, or what happened.
-    pub fn describe(&self) -> String
+    pub(crate) fn describe(&self) -> String
     where
         T: std::fmt::Display,
     {
@@ -102,11 +102,11 @@ impl<T> Answer<T> {
 /// A mail exchanger: preference and host name (without the final dot;
 /// `.` for a null MX).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Mx {
+pub(crate) struct Mx {
     /// The preference (lower is tried first).
-    pub preference: u16,
+    pub(crate) preference: u16,
     /// The exchange host.
-    pub host: String,
+    pub(crate) host: String,
 }
 
 impl std::fmt::Display for Mx {
@@ -120,20 +120,20 @@ const IN_FLIGHT: usize = 64;
 
 /// A resolver with typed, bounded lookups.
 #[derive(Clone)]
-pub struct Dns {
+pub(crate) struct Dns {
     resolver: TokioResolver,
     limit: Arc<Semaphore>,
     deadline: Duration,
 }
 
 /// A single-threaded runtime for the lookups.
-pub fn runtime() -> Result<tokio::runtime::Runtime, DnsError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, DnsError> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 impl Dns {
     /// A client resolving on `runtime`.
-    pub fn new(
+    pub(crate) fn new(
         opts: &DnsOptions,
         runtime: &tokio::runtime::Runtime,
     ) -> Result<Dns, DnsError> {
@@ -208,7 +208,7 @@ impl Dns {
     /// The TXT records of `name`, each record's strings joined without
     /// separator (RFC 7208 section 3.3, RFC 6376 section 3.6.2.2), bytes
     /// outside UTF-8 replaced.
-    pub async fn txt(&self, name: &str) -> Answer<String> {
+    pub(crate) async fn txt(&self, name: &str) -> Answer<String> {
         self.lookup(name, RecordType::TXT, |d| match d {
             RData::TXT(t) => {
                 let bytes: Vec<u8> = t.txt_data.concat();
@@ -220,7 +220,7 @@ impl Dns {
     }
 
     /// The IPv4 addresses of `name`.
-    pub async fn a(&self, name: &str) -> Answer<Ipv4Addr> {
+    pub(crate) async fn a(&self, name: &str) -> Answer<Ipv4Addr> {
         self.lookup(name, RecordType::A, |d| match d {
             RData::A(a) => Some(a.0),
             _ => None,
@@ -229,7 +229,7 @@ impl Dns {
     }
 
     /// The IPv6 addresses of `name`.
-    pub async fn aaaa(&self, name: &str) -> Answer<Ipv6Addr> {
+    pub(crate) async fn aaaa(&self, name: &str) -> Answer<Ipv6Addr> {
         self.lookup(name, RecordType::AAAA, |d| match d {
             RData::AAAA(a) => Some(a.0),
             _ => None,
@@ -238,7 +238,7 @@ impl Dns {
     }
 
     /// The addresses of `name` of one family: AAAA when `v6`, else A.
-    pub async fn addresses(&self, name: &str, v6: bool) -> Answer<IpAddr> {
+    pub(crate) async fn addresses(&self, name: &str, v6: bool) -> Answer<IpAddr> {
         if v6 {
             self.aaaa(name).await.map(IpAddr::V6)
         } else {
@@ -247,7 +247,7 @@ impl Dns {
     }
 
     /// The mail exchangers of `name`, best first.
-    pub async fn mx(&self, name: &str) -> Answer<Mx> {
+    pub(crate) async fn mx(&self, name: &str) -> Answer<Mx> {
         let mut answer = self
             .lookup(name, RecordType::MX, |d| match d {
                 RData::MX(m) => {
@@ -268,7 +268,7 @@ impl Dns {
     }
 
     /// The names the PTR records of `ip` point to (without the final dot).
-    pub async fn ptr(&self, ip: IpAddr) -> Answer<String> {
+    pub(crate) async fn ptr(&self, ip: IpAddr) -> Answer<String> {
         self.lookup(&reverse_name(ip), RecordType::PTR, |d| match d {
             RData::PTR(p) => {
                 Some(p.0.to_ascii().trim_end_matches('.').to_ascii_lowercase())
@@ -281,7 +281,7 @@ impl Dns {
 
 impl<T> Answer<T> {
     /// The same answer with each record mapped.
-    pub fn map<U>(self, f: impl Fn(T) -> U) -> Answer<U> {
+    pub(crate) fn map<U>(self, f: impl Fn(T) -> U) -> Answer<U> {
         match self {
             Answer::Found(v) => Answer::Found(v.into_iter().map(f).collect()),
             Answer::NoData => Answer::NoData,
@@ -294,7 +294,7 @@ impl<T> Answer<T> {
 /// The labels of `ip` in reverse order, as reverse DNS and DNS block lists
 /// use them: `4.3.2.1` for 1.2.3.4, 32 nibbles for an IPv6 address
 /// (RFC 5782 section 2.4).
-pub fn reversed(ip: IpAddr) -> String {
+pub(crate) fn reversed(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
@@ -309,7 +309,7 @@ pub fn reversed(ip: IpAddr) -> String {
 }
 
 /// The 32 hexadecimal nibbles of an IPv6 address, most significant first.
-pub fn nibbles(v6: Ipv6Addr) -> Vec<String> {
+pub(crate) fn nibbles(v6: Ipv6Addr) -> Vec<String> {
     v6.octets()
         .iter()
         .flat_map(|b| [b >> 4, b & 0xf])
@@ -319,7 +319,7 @@ pub fn nibbles(v6: Ipv6Addr) -> Vec<String> {
 
 /// The name of `ip`'s PTR records (`4.3.2.1.in-addr.arpa`, RFC 1035
 /// section 3.5; `ip6.arpa`, RFC 3596 section 2.5).
-pub fn reverse_name(ip: IpAddr) -> String {
+pub(crate) fn reverse_name(ip: IpAddr) -> String {
     let zone = match ip {
         IpAddr::V4(_) => "in-addr.arpa",
         IpAddr::V6(_) => "ip6.arpa",

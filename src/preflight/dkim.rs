@@ -17,16 +17,16 @@ use crate::model::Reason;
 
 /// A selector and the signing domain (`d=`) it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Selector {
+pub(crate) struct Selector {
     /// The selector (`s=`).
-    pub selector: String,
+    pub(crate) selector: String,
     /// The signing domain (`d=`).
-    pub domain: String,
+    pub(crate) domain: String,
 }
 
 impl Selector {
     /// The name of its key record.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{}._domainkey.{}", self.selector, self.domain)
     }
 }

@@ -31,11 +31,11 @@ pub enum ZoneKind {
 
 /// A list to query.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// The zone (`zen.spamhaus.org`).
-    pub name: String,
+    pub(crate) name: String,
     /// What it lists.
-    pub kind: ZoneKind,
+    pub(crate) kind: ZoneKind,
 }
 
 /// The lists checked when none are given.
@@ -53,7 +53,7 @@ pub const DEFAULT_ZONES: &[(&str, ZoneKind)] = &[
 impl Zone {
     /// Reads `ip:ZONE`, `domain:ZONE` or `ZONE` (a known list's kind, else
     /// an IP list).
-    pub fn parse(s: &str) -> Result<Zone, String> {
+    pub(crate) fn parse(s: &str) -> Result<Zone, String> {
         let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
         let (kind, name) = match s.split_once(':') {
             Some(("ip", z)) => (Some(ZoneKind::Ip), z.to_string()),
@@ -83,7 +83,7 @@ impl Zone {
     }
 
     /// The default lists.
-    pub fn defaults() -> Vec<Zone> {
+    pub(crate) fn defaults() -> Vec<Zone> {
         DEFAULT_ZONES
             .iter()
             .map(|(z, k)| Zone { name: z.to_string(), kind: *k })

@@ -12,7 +12,7 @@
 //! client's timeout, attempts and deadline, so a run always ends.
 
 mod bulk;
-pub mod dkim;
+mod dkim;
 mod dmarc;
 pub mod dnsbl;
 mod ptr;
