@@ -238,7 +238,11 @@ impl Dns {
     }
 
     /// The addresses of `name` of one family: AAAA when `v6`, else A.
-    pub(crate) async fn addresses(&self, name: &str, v6: bool) -> Answer<IpAddr> {
+    pub(crate) async fn addresses(
+        &self,
+        name: &str,
+        v6: bool,
+    ) -> Answer<IpAddr> {
         if v6 {
             self.aaaa(name).await.map(IpAddr::V6)
         } else {

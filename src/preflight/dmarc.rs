@@ -236,13 +236,15 @@ pub(crate) async fn check(
         ("none", _) => (
             Status::Warn,
             format!(
-                "{which}=none: monitoring only, mail failing DMARC is still delivered"
+                "{which}=none: monitoring only, mail failing DMARC is still \
+                 delivered"
             ),
         ),
         (p, pct) if pct < 100 => (
             Status::Warn,
             format!(
-                "{which}={p} applies to only {pct}% of failing mail (pct={pct})"
+                "{which}={p} applies to only {pct}% of failing mail \
+                 (pct={pct})"
             ),
         ),
         (p, _) => (Status::Pass, format!("{which}={p}, pct=100")),
@@ -354,59 +356,71 @@ pub(crate) fn alignment(
     policy: Option<&Policy>,
     ids: &[Identifier],
 ) -> (Vec<Check>, bool) {
-    let strict = |kind: &str| {
+    let strict = |id: &Identifier| {
         policy.is_some_and(|p| {
-            if kind == "spf" { p.aspf_strict } else { p.adkim_strict }
+            if id.kind == "spf" { p.aspf_strict } else { p.adkim_strict }
         })
     };
-    let is_aligned =
-        |id: &Identifier| aligned(from, &id.domain, strict(id.kind));
+    let is_aligned = |id: &Identifier| aligned(from, &id.domain, strict(id));
     let dmarc_can_pass = ids.iter().any(|id| id.passes && is_aligned(id));
     let checks = ids
         .iter()
         .map(|id| {
-            let mode = if strict(id.kind) { "strict" } else { "relaxed" };
-            let tag = if id.kind == "spf" { "aspf" } else { "adkim" };
-            let what = if id.kind == "spf" {
-                format!("Return-Path domain {}", id.domain)
-            } else {
-                format!("DKIM d={}", id.domain)
-            };
-            let (status, detail) = if is_aligned(id) {
-                (Status::Pass, format!("{what} aligns with From {from} ({tag} {mode})"))
-            } else {
-                (
-                    if dmarc_can_pass { Status::Warn } else { Status::Fail },
-                    format!(
-                        "{what} does not align with From {from} ({tag} {mode}){}",
-                        if dmarc_can_pass {
-                            "; DMARC still passes through another identifier"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
-            };
-            let check = if id.kind == "spf" { "dmarc.align.spf" } else { "dmarc.align.dkim" };
-            Check::new(check, id.domain.clone(), status, detail).advise(
-                format!(
-                    "Use a {} within {from}'s organisation{}.",
-                    if id.kind == "spf" {
-                        "Return-Path (bounce) domain"
-                    } else {
-                        "DKIM signing domain (d=)"
-                    },
-                    if strict(id.kind) {
-                        format!(" — exactly {from}, as {tag}=s requires")
-                    } else {
-                        String::new()
-                    }
-                ),
-                Reason::AuthFailure,
-            )
+            align_check(from, id, strict(id), is_aligned(id), dmarc_can_pass)
         })
         .collect();
     (checks, dmarc_can_pass)
+}
+
+fn align_check(
+    from: &str,
+    id: &Identifier,
+    strict: bool,
+    is_aligned: bool,
+    dmarc_can_pass: bool,
+) -> Check {
+    let spf = id.kind == "spf";
+    let mode = if strict { "strict" } else { "relaxed" };
+    let tag = if spf { "aspf" } else { "adkim" };
+    let what = if spf {
+        format!("Return-Path domain {}", id.domain)
+    } else {
+        format!("DKIM d={}", id.domain)
+    };
+    let (status, detail) = if is_aligned {
+        (
+            Status::Pass,
+            format!("{what} aligns with From {from} ({tag} {mode})"),
+        )
+    } else if dmarc_can_pass {
+        (
+            Status::Warn,
+            format!(
+                "{what} does not align with From {from} ({tag} {mode}); \
+                 DMARC still passes through another identifier"
+            ),
+        )
+    } else {
+        (
+            Status::Fail,
+            format!("{what} does not align with From {from} ({tag} {mode})"),
+        )
+    };
+    let check = if spf { "dmarc.align.spf" } else { "dmarc.align.dkim" };
+    let which = if spf {
+        "Return-Path (bounce) domain"
+    } else {
+        "DKIM signing domain (d=)"
+    };
+    let exactly = if strict {
+        format!(", exactly {from} as {tag}=s requires")
+    } else {
+        String::new()
+    };
+    Check::new(check, id.domain.clone(), status, detail).advise(
+        format!("Use a {which} within {from}'s organisation{exactly}."),
+        Reason::AuthFailure,
+    )
 }
 
 #[cfg(test)]

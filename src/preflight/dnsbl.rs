@@ -243,9 +243,17 @@ pub(crate) async fn check(
     ips: &[IpAddr],
     domains: &[String],
 ) -> Vec<Check> {
+    // Only the lists that have something to look up are probed.
+    let zones: Vec<&Zone> = zones
+        .iter()
+        .filter(|z| match z.kind {
+            ZoneKind::Ip => !ips.is_empty(),
+            ZoneKind::Domain => !domains.is_empty(),
+        })
+        .collect();
     let probes = join_all(zones.iter().map(|z| probe(dns, z))).await;
     let mut queries: Vec<(&Zone, String, String)> = Vec::new();
-    for z in zones {
+    for z in zones.iter().copied() {
         match z.kind {
             ZoneKind::Ip => {
                 for ip in ips {
@@ -259,49 +267,67 @@ pub(crate) async fn check(
             }
         }
     }
-    let zone_index = |z: &Zone| zones.iter().position(|x| x == z).unwrap_or(0);
+    let zone_index =
+        |z: &Zone| zones.iter().position(|x| *x == z).unwrap_or(0);
     join_all(queries.into_iter().map(|(zone, subject, label)| {
-        let (problem, probe_evidence) = &probes[zone_index(zone)];
-        async move {
-            let check = if zone.kind == ZoneKind::Ip { "dnsbl.ip" } else { "dnsbl.domain" };
-            let subject_on = format!("{subject} on {}", zone.name);
-            if let Some(problem) = problem {
-                return Check::new(check, subject_on, Status::CannotCheck, problem.clone())
-                    .with_evidence([probe_evidence.clone()])
-                    .advise(
-                        "Query the lists through your own recursive resolver \
-                         (not a public one), or use the list's paid data \
-                         service; drop lists that no longer exist.",
-                        Reason::Blocklisted,
-                    );
-            }
-            let name = format!("{label}.{}", zone.name);
-            let answer = dns.a(&name).await;
-            let evidence = Evidence::new(&name, "A", answer.describe());
-            let (status, detail) = match decode(&zone.name, &answer) {
-                Verdict::NotListed => (Status::Pass, "not listed".to_string()),
-                Verdict::Listed(m) => (Status::Fail, m.join("; ")),
-                Verdict::Refused(why) => (Status::CannotCheck, why),
-                Verdict::Failed(e) => (Status::CannotCheck, format!("lookup failed: {e}")),
-            };
-            let mut ev = vec![evidence];
-            if status == Status::Fail {
-                let txt = dns.txt(&name).await;
-                if !txt.records().is_empty() {
-                    ev.push(Evidence::new(&name, "TXT", txt.describe()));
-                }
-            }
-            Check::new(check, subject_on, status, detail).with_evidence(ev).advise(
-                format!(
-                    "Find and stop what caused the listing of {subject}, then \
-                     request delisting on {}'s removal page.",
-                    zone.name
-                ),
-                Reason::Blocklisted,
-            )
-        }
+        let probed = &probes[zone_index(zone)];
+        lookup(dns, zone, subject, label, probed)
     }))
     .await
+}
+
+/// The verdict for one subject on one list, given the list's probe.
+async fn lookup(
+    dns: &Dns,
+    zone: &Zone,
+    subject: String,
+    label: String,
+    (problem, probe_evidence): &(Option<String>, Evidence),
+) -> Check {
+    let check =
+        if zone.kind == ZoneKind::Ip { "dnsbl.ip" } else { "dnsbl.domain" };
+    let subject_on = format!("{subject} on {}", zone.name);
+    if let Some(problem) = problem {
+        return Check::new(
+            check,
+            subject_on,
+            Status::CannotCheck,
+            problem.clone(),
+        )
+        .with_evidence([probe_evidence.clone()])
+        .advise(
+            "Query the lists through your own recursive resolver (not a \
+             public one), or use the list's paid data service; drop lists \
+             that no longer exist.",
+            Reason::Blocklisted,
+        );
+    }
+    let name = format!("{label}.{}", zone.name);
+    let answer = dns.a(&name).await;
+    let evidence = Evidence::new(&name, "A", answer.describe());
+    let (status, detail) = match decode(&zone.name, &answer) {
+        Verdict::NotListed => (Status::Pass, "not listed".to_string()),
+        Verdict::Listed(m) => (Status::Fail, m.join("; ")),
+        Verdict::Refused(why) => (Status::CannotCheck, why),
+        Verdict::Failed(e) => {
+            (Status::CannotCheck, format!("lookup failed: {e}"))
+        }
+    };
+    let mut ev = vec![evidence];
+    if status == Status::Fail {
+        let txt = dns.txt(&name).await;
+        if !txt.records().is_empty() {
+            ev.push(Evidence::new(&name, "TXT", txt.describe()));
+        }
+    }
+    Check::new(check, subject_on, status, detail).with_evidence(ev).advise(
+        format!(
+            "Find and stop what caused the listing of {subject}, then request \
+             delisting on {}'s removal page.",
+            zone.name
+        ),
+        Reason::Blocklisted,
+    )
 }
 
 #[cfg(test)]

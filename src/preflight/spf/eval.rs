@@ -223,6 +223,9 @@ impl<'a> Evaluator<'a> {
             if let Err(o) = self.count(text, domain) {
                 return o;
             }
+            if target.uses('p') {
+                self.reverse().await;
+            }
             let Some(target) = self.target(target, domain) else {
                 return Outcome::new(
                     SpfResult::Neutral,
