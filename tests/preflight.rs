@@ -101,11 +101,19 @@ loop2 IN TXT "v=spf1 include:loop.example.com -all"
 void IN TXT "v=spf1 a:gone1.example.com a:gone2.example.com a:gone3.example.com -all"
 void2 IN TXT "v=spf1 a:gone1.example.com mx:gone2.example.com -all"
 temp IN TXT "v=spf1 include:_spf.unserved.example -all"
+ptrspf IN TXT "v=spf1 ptr:example.com -all"
+pmacro IN TXT "v=spf1 exists:%{{p}}._p.example.com -all"
+mx.example.com._p IN A 127.0.0.2
+manymx IN TXT "v=spf1 mx -all"
+{manymx}
 "#,
             k1024 = txt(&rsa_key(1024)),
             k512 = txt(&rsa_key(512)),
             k4096 = txt(&rsa_key(4096)),
             big = big_txt(),
+            manymx = (1..=11)
+                .map(|i| format!("manymx IN MX {i} mx.example.com.\n"))
+                .collect::<String>(),
             ed = txt(&ed25519_key()),
             chain = txt(&format!("v=spf1 {} -all", chain.join(" "))),
         );
@@ -285,6 +293,15 @@ fn spf_lookup_and_void_limits() {
         let r = spf_of(domain, &[]);
         assert_verdict(&r, "spf.lookups", domain, status, detail);
     }
+    let r = spf_of("manymx.example.com", &[]);
+    assert_verdict(
+        &r,
+        "spf.lookups",
+        "manymx.example.com",
+        Status::Fail,
+        "mx in manymx.example.com: manymx.example.com has 11 MX records, \
+         more than 10",
+    );
     // The limit also holds when an address is evaluated.
     let r = spf_of("toomany.example.com", &["192.0.2.9"]);
     assert_verdict(&r, "spf.ip", "192.0.2.9", Status::Fail, "permerror");
@@ -330,6 +347,32 @@ fn spf_evaluates_every_mechanism_with_macros() {
     }
     let next = &r.find("spf.ip").last().unwrap().next_step;
     assert!(next.as_deref().unwrap().contains("add ip4:203.0.113.9"));
+}
+
+#[test]
+fn spf_ptr_mechanism_and_p_macro_use_validated_names() {
+    // 192.0.2.25's PTR mx.example.com resolves back; 192.0.2.26's PTR
+    // (the same name) does not, so it has no validated name.
+    let r = spf_of("ptrspf.example.com", &["192.0.2.25", "192.0.2.26"]);
+    assert_verdict(
+        &r,
+        "spf.record",
+        "ptrspf.example.com",
+        Status::Warn,
+        "uses ptr",
+    );
+    assert_verdict(
+        &r,
+        "spf.ip",
+        "192.0.2.25",
+        Status::Pass,
+        "ptr:example.com in ptrspf.example.com -> validated PTR name \
+         mx.example.com",
+    );
+    assert_verdict(&r, "spf.ip", "192.0.2.26", Status::Fail, "fail: -all");
+    let r = spf_of("pmacro.example.com", &["192.0.2.25", "192.0.2.26"]);
+    assert_verdict(&r, "spf.ip", "192.0.2.25", Status::Pass, "exists:%{p}");
+    assert_verdict(&r, "spf.ip", "192.0.2.26", Status::Fail, "fail: -all");
 }
 
 #[test]
