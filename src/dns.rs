@@ -169,7 +169,10 @@ impl Dns {
         // Every attempt over UDP and again over TCP, plus a margin: past
         // this the resolver has given up anyway, so the deadline only
         // catches what would otherwise hang.
-        let deadline = opts.timeout * (2 * attempts as u32 + 1);
+        let factor = attempts.saturating_mul(2).saturating_add(1);
+        let deadline = opts
+            .timeout
+            .saturating_mul(u32::try_from(factor).unwrap_or(u32::MAX));
         Ok(Dns {
             resolver,
             limit: Arc::new(Semaphore::new(IN_FLIGHT)),
