@@ -339,6 +339,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn huge_timeouts_and_attempts_do_not_overflow() {
+        let rt = runtime().unwrap();
+        let opts = DnsOptions {
+            server: Some("127.0.0.1:53".parse().unwrap()),
+            timeout: Duration::from_secs(u64::MAX / 4),
+            attempts: usize::MAX,
+        };
+        assert!(Dns::new(&opts, &rt).is_ok());
+    }
+
+    #[test]
     fn reversed_labels() {
         assert_eq!(reversed("192.0.2.10".parse().unwrap()), "10.2.0.192");
         let v6 = reversed("2001:db8::1".parse().unwrap());
