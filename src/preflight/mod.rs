@@ -3,13 +3,14 @@
 //! and the cause of the bounces `explain` calls `alert` (5.7.26
 //! authentication failures, block-list refusals, missing reverse DNS).
 //!
-//! One job per file: [`spf`] (RFC 7208, with its own evaluator),
-//! [`dkim`] (RFC 6376 key records), [`dmarc`] (RFC 7489 policy and
-//! alignment), [`ptr`] (forward-confirmed reverse DNS), [`dnsbl`] (RFC 5782
-//! block lists), [`bulk`] (the Gmail/Yahoo bulk-sender rules, from the
+//! One job per file: `spf/` (RFC 7208, with its own evaluator),
+//! `dkim.rs` (RFC 6376 key records), `dmarc.rs` (RFC 7489 policy and
+//! alignment), `ptr.rs` (forward-confirmed reverse DNS), [`dnsbl`] (RFC 5782
+//! block lists), `bulk.rs` (the Gmail/Yahoo bulk-sender rules, from the
 //! others' verdicts), [`report`] (the verdicts). All lookups of a run go
-//! through one [`Dns`] client and run concurrently; each is bounded by the
-//! client's timeout, attempts and deadline, so a run always ends.
+//! through one client of [`crate::dns`] and run concurrently; each is
+//! bounded by the client's timeout, attempts and deadline, so a run always
+//! ends.
 
 mod bulk;
 mod dkim;
