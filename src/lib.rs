@@ -17,14 +17,18 @@
 //! - [`logs`]: MTA logs (Postfix, Exim, PowerMTA, KumoMTA, Sendmail) read
 //!   into the ledger, followed across rotation;
 //! - [`notify`]: posting new events to an HTTP endpoint;
-//! - [`report`]: the HTML report of the ledger's statistics.
+//! - [`report`]: the HTML report of the ledger's statistics;
 //! - [`scrub`]: the pre-send list check (syntax, duplicates, suppressions,
-//!   role accounts, typo'd domains, MX).
+//!   role accounts, typo'd domains, MX);
+//! - [`preflight`]: the pre-send check of the sender's own DNS (SPF, DKIM,
+//!   DMARC, reverse DNS, block lists), on the [`dns`] client it shares with
+//!   `scrub`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod classify;
 pub mod detect;
+pub mod dns;
 pub mod error;
 pub mod input;
 pub mod ledger;
@@ -33,6 +37,7 @@ pub mod model;
 pub mod notify;
 pub mod parse;
 pub mod pipeline;
+pub mod preflight;
 pub mod report;
 pub mod scrub;
 pub mod sweep;

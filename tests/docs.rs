@@ -1,9 +1,11 @@
 //! The documentation's tables are the code's tables: the reasons table of
 //! `docs/output.md` lists every [`Reason`] in [`Reason::ALL`] order with
-//! its class, category, action and retry delay, and the classes table
-//! names every class code as `class_name` does.
+//! its class, category, action and retry delay, the classes table
+//! names every class code as `class_name` does, and the block-list table
+//! of `docs/preflight.md` lists preflight's default zones.
 
 use rebound::classify::{Reason, class_name};
+use rebound::preflight::dnsbl::{DEFAULT_ZONES, ZoneKind};
 
 use crate::util::root;
 
@@ -82,4 +84,23 @@ fn classes_table_names_every_class() {
             "class {c} undocumented"
         );
     }
+}
+
+#[test]
+fn preflight_block_lists_table_is_the_default_zones() {
+    let text =
+        std::fs::read_to_string(root().join("docs/preflight.md")).unwrap();
+    let rows = table_rows(&text, "<!-- zones:begin -->", "<!-- zones:end -->");
+    let documented: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r[0].trim_matches('`').to_string(), r[1].clone()))
+        .collect();
+    let want: Vec<(String, String)> = DEFAULT_ZONES
+        .iter()
+        .map(|(z, k)| {
+            let kind = if *k == ZoneKind::Ip { "IP" } else { "domain" };
+            (z.to_string(), kind.to_string())
+        })
+        .collect();
+    assert_eq!(documented, want, "docs/preflight.md block lists");
 }

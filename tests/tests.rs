@@ -1,6 +1,8 @@
 //! Integration tests: one binary, a module per area.
 
 mod cli;
+#[path = "support/dns_server.rs"]
+mod dns_server;
 mod docs;
 mod dovecot;
 mod hostile;
@@ -9,5 +11,6 @@ mod ledger;
 mod logs;
 mod ops;
 mod ops_report;
+mod preflight;
 mod samples;
 mod util;

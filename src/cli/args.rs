@@ -47,4 +47,7 @@ pub enum Command {
     /// Check a CSV list before sending: write the clean rows and the
     /// rejected ones (suppressed, invalid, role, duplicate, typo, no MX).
     Scrub(Box<cmd::scrub::ScrubArgs>),
+    /// Check the sender's own DNS before a send: SPF, DKIM, DMARC and
+    /// alignment, reverse DNS, block lists, Gmail/Yahoo bulk-sender rules.
+    Preflight(cmd::preflight::PreflightArgs),
 }

@@ -2,9 +2,9 @@
 //! library). One file per subcommand under `cmd/`.
 //!
 //! Exit codes: 0 all done; 1 done, but some inputs could not be parsed
-//! (or, for `sweep`, were quarantined); 2 usage, configuration or I/O
-//! error; 3 connection/TLS/authentication failure; 4 another sweep holds
-//! the lock.
+//! (or, for `sweep`, were quarantined; for `preflight`, a check failed);
+//! 2 usage, configuration or I/O error; 3 connection/TLS/authentication
+//! failure; 4 another sweep holds the lock.
 
 mod args;
 mod cmd;

@@ -4,34 +4,14 @@
 //! domain accepts no mail. A domain that does not exist (NXDOMAIN) or has
 //! neither MX nor address records cannot receive mail.
 //!
-//! Uses `hickory-resolver` on a single-threaded Tokio runtime owned by the
-//! checker; every query is bounded by the configured timeout and attempts.
-//! Verdicts are cached per domain.
+//! Uses the shared [`crate::dns`] client on a single-threaded Tokio runtime
+//! owned by the checker; every query is bounded by the configured timeout
+//! and attempts. Verdicts are cached per domain.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::time::Duration;
 
-use hickory_resolver::config::{
-    ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
-};
-use hickory_resolver::net::NetError;
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
-use thiserror::Error;
-
-/// The MX checker could not be set up.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum MxError {
-    /// The Tokio runtime could not start.
-    #[error("cannot start the DNS runtime: {0}")]
-    Runtime(#[from] std::io::Error),
-    /// The resolver could not be configured (no usable system config).
-    #[error("cannot configure the DNS resolver: {0}")]
-    Resolver(String),
-}
+use crate::dns::{Answer, Dns};
+pub use crate::dns::{DnsError as MxError, DnsOptions as MxOptions};
 
 /// A domain's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,75 +50,25 @@ impl MailHost {
     }
 }
 
-/// How to resolve.
-#[derive(Debug, Clone)]
-pub struct MxOptions {
-    /// Name server to ask; the system configuration when `None`.
-    pub server: Option<SocketAddr>,
-    /// Per-query timeout.
-    pub timeout: Duration,
-    /// Attempts per query.
-    pub attempts: usize,
-}
-
-impl Default for MxOptions {
-    fn default() -> Self {
-        MxOptions {
-            server: None,
-            timeout: Duration::from_secs(3),
-            attempts: 2,
-        }
-    }
-}
-
 /// Resolves and caches mail-host verdicts.
 pub struct MxChecker {
     runtime: tokio::runtime::Runtime,
-    resolver: TokioResolver,
+    dns: Dns,
     cache: HashMap<String, MailHost>,
 }
 
 impl MxChecker {
     /// Builds a checker.
     pub fn new(opts: &MxOptions) -> Result<MxChecker, MxError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let provider = TokioRuntimeProvider::default();
-        let builder = match opts.server {
-            Some(addr) => {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = addr.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = addr.port();
-                let ns =
-                    NameServerConfig::new(addr.ip(), true, vec![udp, tcp]);
-                Resolver::builder_with_config(
-                    ResolverConfig::from_name_servers(vec![ns]),
-                    provider,
-                )
-            }
-            None => Resolver::builder(provider)
-                .map_err(|e| MxError::Resolver(e.to_string()))?,
-        };
-        let mut o = ResolverOpts::default();
-        o.timeout = opts.timeout;
-        o.attempts = opts.attempts;
-        o.ndots = 0;
-        let resolver = {
-            let _guard = runtime.enter();
-            builder
-                .with_options(o)
-                .build()
-                .map_err(|e| MxError::Resolver(e.to_string()))?
-        };
-        Ok(MxChecker { runtime, resolver, cache: HashMap::new() })
+        let runtime = crate::dns::runtime()?;
+        let dns = Dns::new(opts, &runtime)?;
+        Ok(MxChecker { runtime, dns, cache: HashMap::new() })
     }
 
     /// The verdict for `domain` (lower-case ASCII), cached.
     pub fn check(&mut self, domain: &str) -> &MailHost {
         if !self.cache.contains_key(domain) {
-            let v = self.runtime.block_on(lookup(&self.resolver, domain));
+            let v = self.runtime.block_on(lookup(&self.dns, domain));
             self.cache.insert(domain.to_string(), v);
         }
         &self.cache[domain]
@@ -153,51 +83,30 @@ impl MxChecker {
     }
 }
 
-fn failure(e: &NetError) -> Option<MailHost> {
-    if e.is_nx_domain() {
-        Some(MailHost::NoDomain)
-    } else if e.is_no_records_found() {
-        None
-    } else {
-        Some(MailHost::Unknown(e.to_string()))
-    }
-}
-
-async fn lookup(resolver: &TokioResolver, domain: &str) -> MailHost {
-    let fqdn = format!("{}.", domain.trim_end_matches('.'));
-    match resolver.lookup(fqdn.as_str(), RecordType::MX).await {
-        Ok(l) => {
-            let mut mx: Vec<(u16, String)> = l
-                .answers()
-                .iter()
-                .filter_map(|r| match &r.data {
-                    RData::MX(m) => {
-                        Some((m.preference, m.exchange.to_ascii()))
-                    }
-                    _ => None,
-                })
-                .collect();
-            mx.sort();
-            match mx.as_slice() {
-                [] => {}
-                [(_, h)] if h == "." => return MailHost::NullMx,
-                [(_, h), ..] => {
-                    return MailHost::Accepts(h.trim_end_matches('.').into());
-                }
-            }
+async fn lookup(dns: &Dns, domain: &str) -> MailHost {
+    match dns.mx(domain).await {
+        Answer::Found(mx) => {
+            return match mx.as_slice() {
+                [only] if only.host == "." => MailHost::NullMx,
+                [best, ..] => MailHost::Accepts(best.host.clone()),
+                [] => MailHost::NoMailHost,
+            };
         }
-        Err(e) => {
-            if let Some(v) = failure(&e) {
-                return v;
-            }
-        }
+        Answer::NxDomain => return MailHost::NoDomain,
+        Answer::Failed(e) => return MailHost::Unknown(e),
+        Answer::NoData => {}
     }
     // No MX: the implicit MX is the domain's own address (RFC 5321 5.1).
-    match resolver.lookup_ip(fqdn.as_str()).await {
-        Ok(ips) if ips.iter().next().is_some() => {
+    let (a, aaaa) =
+        futures_util::future::join(dns.a(domain), dns.aaaa(domain)).await;
+    match (a, aaaa) {
+        (Answer::Found(_), _) | (_, Answer::Found(_)) => {
             MailHost::Accepts(domain.to_string())
         }
-        Ok(_) => MailHost::NoMailHost,
-        Err(e) => failure(&e).unwrap_or(MailHost::NoMailHost),
+        (Answer::Failed(e), _) | (_, Answer::Failed(e)) => {
+            MailHost::Unknown(e)
+        }
+        (Answer::NxDomain, _) => MailHost::NoDomain,
+        _ => MailHost::NoMailHost,
     }
 }

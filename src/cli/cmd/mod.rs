@@ -5,6 +5,7 @@ pub mod export;
 pub mod import_sends;
 pub mod ingest;
 pub mod parse;
+pub mod preflight;
 pub mod report;
 pub mod scrub;
 pub mod stats;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Scrub(a) => scrub::run(*a),
+        Command::Preflight(a) => preflight::run(a),
     }
 }
 
