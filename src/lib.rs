@@ -18,6 +18,8 @@
 //! - [`report`]: the HTML report of the ledger's statistics.
 //! - [`scrub`]: the pre-send list check (syntax, duplicates, suppressions,
 //!   role accounts, typo'd domains, MX).
+//! - [`serve`]: the long-running service (webhooks in, the suppression API
+//!   and metrics out).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,6 +34,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod report;
 pub mod scrub;
+pub mod serve;
 pub mod sweep;
 pub mod time;
 

@@ -47,4 +47,7 @@ pub enum Command {
     /// Check a CSV list before sending: write the clean rows and the
     /// rejected ones (suppressed, invalid, role, duplicate, typo, no MX).
     Scrub(Box<cmd::scrub::ScrubArgs>),
+    /// Run the service: sending platforms' webhooks in, the suppression
+    /// API and Prometheus metrics out (until SIGTERM).
+    Serve(Box<cmd::serve::ServeArgs>),
 }

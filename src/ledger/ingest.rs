@@ -69,6 +69,29 @@ impl Ledger {
         items: &[IngestItem<'_>],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
+        let (each, new) = self.record_items(items, checkpoint)?;
+        let mut sum = IngestSummary::default();
+        each.into_iter().for_each(|s| sum.add(s));
+        Ok((sum, new))
+    }
+
+    /// Like [`Ledger::ingest`] (one transaction), returning what was done
+    /// with each item: `rebound serve` commits many requests together and
+    /// answers each with its own figures.
+    pub fn ingest_each(
+        &mut self,
+        items: &[IngestItem<'_>],
+    ) -> Result<Vec<IngestSummary>, LedgerError> {
+        Ok(self.record_items(items, None)?.0)
+    }
+
+    /// Records the items in one transaction: each item's figures, and the
+    /// row ids of the new events in the order recorded.
+    fn record_items(
+        &mut self,
+        items: &[IngestItem<'_>],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(Vec<IngestSummary>, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let legacy = self.legacy_keys;
         let now = time::now();
@@ -79,7 +102,7 @@ impl Ledger {
         if known.rows.len() > KNOWN_MAX {
             known.rows = HashMap::new();
         }
-        let (sum, new, known) = self.write(move |tx| {
+        let (each, new, known) = self.write(move |tx| {
             let version: i64 =
                 tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
             if known.version != Some(version) {
@@ -90,10 +113,11 @@ impl Ledger {
             known.version = Some(version);
             let mut batch = Batch::new(tx, policy);
             batch.known = std::mem::take(&mut known.rows);
-            let mut sum = IngestSummary::default();
+            let mut each = Vec::with_capacity(items.len());
             let mut new = Vec::new();
             for item in items {
-                sum.reports += 1;
+                let mut sum =
+                    IngestSummary { reports: 1, ..Default::default() };
                 let day = key_day(item.report.date);
                 for rec in &item.report.records {
                     let key =
@@ -107,6 +131,7 @@ impl Ledger {
                         None => sum.duplicates += 1,
                     }
                 }
+                each.push(sum);
             }
             known.rows = batch.finish()?;
             if let Some(cp) = checkpoint {
@@ -127,10 +152,10 @@ impl Ledger {
                     ],
                 )?;
             }
-            Ok((sum, new, known))
+            Ok((each, new, known))
         })?;
         self.known = known;
-        Ok((sum, new))
+        Ok((each, new))
     }
 }
 

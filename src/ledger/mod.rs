@@ -15,11 +15,13 @@
 //! memory and written once), `addresses` (address rows and their event
 //! chains), [`state`] (the address state machine), [`history`] (one address's
 //! history, manual suppress / unsuppress), [`sends`] (what was sent),
-//! [`export`] (suppression lists for sending platforms), [`stats`] (rates and
+//! [`export`] (suppression lists for sending platforms), [`check`] (the
+//! pre-send verdict on many addresses), [`stats`] (rates and
 //! distributions), [`webhook`] (sending-platform events).
 
 mod addresses;
 mod batch;
+pub mod check;
 mod error;
 pub mod export;
 pub mod history;

@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod parse;
 pub mod report;
 pub mod scrub;
+pub mod serve;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -52,6 +53,7 @@ impl LedgerArgs {
             busy_timeout: Duration::from_millis(self.busy_timeout),
             max_size: self.db_max_size,
             read_only,
+            ..LedgerOptions::default()
         };
         Ok(Ledger::open_with(&self.db, &opts)?)
     }
@@ -59,15 +61,9 @@ impl LedgerArgs {
 
 /// Parses a time given as RFC 3339, `YYYY-MM-DD` or Unix seconds.
 pub fn parse_time(s: &str) -> Result<i64, String> {
-    s.trim()
-        .parse::<i64>()
-        .ok()
-        .or_else(|| rebound::time::parse_rfc3339(s))
-        .ok_or_else(|| {
-            format!(
-                "{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)"
-            )
-        })
+    rebound::time::parse_any(s).ok_or_else(|| {
+        format!("{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)")
+    })
 }
 
 /// An error that carries its own exit code (3 connection, 4 locked, ...).
@@ -94,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Scrub(a) => scrub::run(*a),
+        Command::Serve(a) => serve::run(*a),
     }
 }
 
