@@ -9,4 +9,5 @@ mod ledger;
 mod ops;
 mod ops_report;
 mod samples;
+mod serve;
 mod util;

@@ -354,7 +354,12 @@ pub(crate) async fn metrics(
 ) -> Result<Response, ApiError> {
     authorize(&s, &headers)?;
     let size = read(&s, |l| l.size()).await.ok();
-    let bytes = std::fs::metadata(&s.db).map_or(0, |m| m.len());
+    let mut wal = s.db.clone().into_os_string();
+    wal.push("-wal");
+    let bytes = [s.db.as_os_str(), wal.as_os_str()]
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum();
     let text = s.metrics.render(size, bytes);
     Ok((
         [(
@@ -377,6 +382,13 @@ pub(crate) async fn readyz(State(s): State<Shared>) -> Response {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "draining".into(),
+        )
+        .into_response();
+    }
+    if !s.queue.is_running() {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ledger writer has stopped".into(),
         )
         .into_response();
     }

@@ -78,6 +78,11 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
+    /// Whether the writer still takes jobs.
+    pub(crate) fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Records reports (source, report) and returns each one's figures,
     /// once they are committed.
     pub(crate) async fn ingest(
@@ -156,7 +161,9 @@ fn run(
                     if left.is_zero() {
                         break;
                     }
-                    match rt.block_on(tokio::time::timeout(left, rx.recv())) {
+                    let next =
+                        async { tokio::time::timeout(left, rx.recv()).await };
+                    match rt.block_on(next) {
                         Ok(Some(job)) => job,
                         Ok(None) | Err(_) => break,
                     }

@@ -14,12 +14,12 @@ pub enum ServeError {
     #[error("configuration: {0}")]
     Config(String),
     /// The address cannot be listened on.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {reason}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The ledger cannot be opened.
     #[error(transparent)]

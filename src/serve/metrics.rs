@@ -123,7 +123,7 @@ impl Metrics {
         );
         r.register(
             "ledger_file_bytes",
-            "Size of the ledger file",
+            "Size of the ledger file and its write-ahead log",
             m.file_bytes.clone(),
         );
         Metrics { registry, ..m }

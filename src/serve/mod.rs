@@ -146,7 +146,7 @@ async fn serve(
 ) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(s.listen)
         .await
-        .map_err(|source| ServeError::Bind { addr: s.listen, source })?;
+        .map_err(|reason| ServeError::Bind { addr: s.listen, reason })?;
     let addr = listener.local_addr()?;
     let app = router(state.clone(), s);
     ready(addr);

@@ -1,6 +1,7 @@
-//! Replay protection for signed webhooks: the signatures of the requests
-//! accepted within the freshness window are remembered, and a request
-//! carrying one of them again is refused. A request older than the
+//! Replay protection for signed webhooks: what the signatures of the
+//! requests accepted within the freshness window covered (the signed
+//! time with the body, or the platform's message id and time) is
+//! remembered, and a request signing the same again is refused. A request older than the
 //! window is refused by its timestamp instead, so nothing older needs
 //! remembering. Redeliveries by the provider are signed anew (a new
 //! timestamp) and pass; the ledger's idempotency keys then record their

@@ -95,7 +95,7 @@ impl Provider for Mailgun {
             Refusal::Payload("no \"event-data\" object".into())
         })?;
         let mut out = each_event(data, event)?;
-        out.replay_key = Some(replay_key(hex.as_bytes()));
+        out.replay_key = Some(replay_key(format!("{ts}.{token}").as_bytes()));
         Ok(out)
     }
 }

@@ -56,7 +56,7 @@ pub(crate) struct Accepted {
     pub events: Vec<PlatformEvent>,
     /// Events that say nothing about deliverability (opens, clicks, ...).
     pub ignored: usize,
-    /// The request's signature, when it has one (the replay key).
+    /// The replay key of a signed request ([`replay_key`]).
     pub replay_key: Option<[u8; 32]>,
     /// What was done besides (an SNS subscription confirmed).
     pub note: Option<&'static str>,
@@ -190,9 +190,11 @@ pub(crate) fn fresh(
     Ok(())
 }
 
-/// The replay key of a signature.
-pub(crate) fn replay_key(signature: &[u8]) -> [u8; 32] {
-    Sha256::digest(signature).into()
+/// The replay key of a request: a digest of what its signature covers
+/// (never of the signature alone, which some schemes let an attacker
+/// rewrite into another valid one).
+pub(crate) fn replay_key(signed: &[u8]) -> [u8; 32] {
+    Sha256::digest(signed).into()
 }
 
 /// A header's value as text; `None` when missing or empty.

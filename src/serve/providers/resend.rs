@@ -104,7 +104,7 @@ impl Provider for Resend {
         })?;
         fresh(signed, req.now, self.max_age)?;
         let mut out = Accepted {
-            replay_key: Some(replay_key(sigs.as_bytes())),
+            replay_key: Some(replay_key(format!("{id}.{ts}").as_bytes())),
             ..Accepted::default()
         };
         match events(&json(req.body)?, id).map_err(Refusal::Payload)? {

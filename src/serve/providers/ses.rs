@@ -265,7 +265,7 @@ impl Provider for Ses {
             .ok_or_else(|| Refusal::Payload("unreadable Timestamp".into()))?;
         fresh(at, req.now, self.max_age)?;
         let mut out = Accepted {
-            replay_key: Some(replay_key(sig.as_bytes())),
+            replay_key: Some(replay_key(signed.as_bytes())),
             ..Accepted::default()
         };
         match kind {
