@@ -1288,3 +1288,33 @@ fn the_cli_and_the_server_share_the_ledger() {
     assert_eq!(st["state"], "active");
     assert!(l.size().unwrap().events as usize > acked.len() + 50);
 }
+
+/// The commands of `deploy/` use subcommands and flags that exist.
+#[test]
+fn deploy_units_use_real_flags() {
+    let mut lines: Vec<String> = Vec::new();
+    for unit in ["rebound-serve.service", "rebound-sweep.service"] {
+        let text =
+            std::fs::read_to_string(root().join("deploy").join(unit)).unwrap();
+        let exec =
+            text.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+        lines.push(
+            exec.trim_start_matches("/usr/local/bin/rebound ").to_string(),
+        );
+    }
+    let docker =
+        std::fs::read_to_string(root().join("deploy/Dockerfile")).unwrap();
+    let cmd = docker.lines().find_map(|l| l.strip_prefix("CMD ")).unwrap();
+    let args: Vec<String> = serde_json::from_str(cmd).unwrap();
+    lines.push(args.join(" "));
+    for line in lines {
+        let mut words = line.split_whitespace();
+        let sub = words.next().unwrap();
+        let help = rebound().args([sub, "--help"]).output().unwrap();
+        assert!(help.status.success(), "rebound {sub}");
+        let help = String::from_utf8(help.stdout).unwrap();
+        for flag in words.filter(|w| w.starts_with("--")) {
+            assert!(help.contains(flag), "rebound {sub} has no {flag}");
+        }
+    }
+}

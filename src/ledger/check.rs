@@ -91,7 +91,6 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::ledger::tests::soft_report;
     use crate::ledger::{IngestItem, Ledger};
 

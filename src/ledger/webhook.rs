@@ -105,15 +105,19 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
 
 /// Reads a JSON body holding one event object or an array of them (what
 /// `rebound serve` takes at `/webhooks/bounce`): the reports of the events
-/// to record, in order. An unusable event is an error naming its place
-/// in the array (`event 3: ...`), and nothing of the body is kept.
-pub fn reports_of_json(body: &[u8]) -> Result<Vec<Report>, WebhookError> {
+/// to record, in order, and the number of events skipped (opens,
+/// clicks, ...). An unusable event is an error naming its place in the
+/// array (`event 3: ...`), and nothing of the body is kept.
+pub fn reports_of_json(
+    body: &[u8],
+) -> Result<(Vec<Report>, usize), WebhookError> {
     let value: Value = serde_json::from_slice(body)?;
     let events = match value {
         Value::Array(a) => a,
         v => vec![v],
     };
-    let many = events.len() > 1;
+    let n = events.len();
+    let many = n > 1;
     let mut out = Vec::with_capacity(events.len());
     for (i, v) in events.into_iter().enumerate() {
         let e = serde_json::from_value(v)
@@ -125,7 +129,8 @@ pub fn reports_of_json(body: &[u8]) -> Result<Vec<Report>, WebhookError> {
             })?;
         out.extend(e);
     }
-    Ok(out)
+    let skipped = n - out.len();
+    Ok((out, skipped))
 }
 
 /// The report of one event in the generic shape.

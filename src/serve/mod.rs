@@ -38,7 +38,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use tower::limit::ConcurrencyLimitLayer;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use config::{ServeConfig, Settings};
@@ -135,7 +135,7 @@ fn router(state: Shared, s: &Settings) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             s.request_timeout,
         ))
-        .layer(ConcurrencyLimitLayer::new(s.max_concurrency))
+        .layer(GlobalConcurrencyLimitLayer::new(s.max_concurrency))
         .with_state(state)
 }
 

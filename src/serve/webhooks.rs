@@ -158,7 +158,7 @@ pub(crate) async fn generic(
         s.metrics.refused(NAME, "unauthenticated");
         return answer(&s, NAME, e.status, e);
     }
-    let reports = match webhook::reports_of_json(&body) {
+    let (reports, ignored) = match webhook::reports_of_json(&body) {
         Ok(r) => r,
         Err(e) => {
             s.metrics.refused(NAME, "payload");
@@ -166,11 +166,6 @@ pub(crate) async fn generic(
             return answer(&s, NAME, e.status, e);
         }
     };
-    let total = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(a)) => a.len(),
-        _ => 1,
-    };
-    let ignored = total.saturating_sub(reports.len());
     let reports =
         reports.into_iter().map(|r| ("serve:bounce".to_string(), r)).collect();
     match record(&s, NAME, reports, ignored).await {
