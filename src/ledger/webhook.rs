@@ -100,7 +100,7 @@ pub fn report_of(line: &str) -> Result<Option<Report>, WebhookError> {
     if line.trim().is_empty() {
         return Ok(None);
     }
-    event_of(serde_json::from_str(line)?)
+    event_of(serde_json::from_str(line)?, &mut classify::Memo::default())
 }
 
 /// Reads a JSON body holding one event object or an array of them (what
@@ -119,10 +119,11 @@ pub fn reports_of_json(
     let n = events.len();
     let many = n > 1;
     let mut out = Vec::with_capacity(events.len());
+    let mut memo = classify::Memo::default();
     for (i, v) in events.into_iter().enumerate() {
         let e = serde_json::from_value(v)
             .map_err(WebhookError::Json)
-            .and_then(event_of)
+            .and_then(|e| event_of(e, &mut memo))
             .map_err(|e| match many {
                 true => WebhookError::At(i + 1, Box::new(e)),
                 false => e,
@@ -134,7 +135,10 @@ pub fn reports_of_json(
 }
 
 /// The report of one event in the generic shape.
-fn event_of(e: Event) -> Result<Option<Report>, WebhookError> {
+fn event_of(
+    e: Event,
+    memo: &mut classify::Memo,
+) -> Result<Option<Report>, WebhookError> {
     let Some(kind) = event_type(&e.event) else {
         return Ok(None);
     };
@@ -180,7 +184,7 @@ fn event_of(e: Event) -> Result<Option<Report>, WebhookError> {
         original_message_id: None,
         id: identity,
     }
-    .into_report("webhook");
+    .into_report("webhook", memo);
     if let Some(p) = e.provider.filter(|p| !p.trim().is_empty()) {
         report.records[0].provider = Some(p.trim().to_ascii_lowercase());
     }
@@ -215,9 +219,14 @@ pub struct PlatformEvent {
 
 impl PlatformEvent {
     /// The event as a one-record report, classified by the same rules as
-    /// mail; `detector` names where it came from (`webhook`, or a
-    /// platform: `sendgrid-webhook`, ...).
-    pub fn into_report(self, detector: &'static str) -> Report {
+    /// mail; `detector` names where it came from. The events of one
+    /// payload share `memo`: those with the same codes, text and domain
+    /// are classified once.
+    pub fn into_report(
+        self,
+        detector: &'static str,
+        memo: &mut classify::Memo,
+    ) -> Report {
         let row = self.row;
         let joined: Vec<&str> =
             [row.status.as_deref(), row.diagnostic.as_deref()]
@@ -242,7 +251,7 @@ impl PlatformEvent {
             detector: Some(detector.to_string()),
             ..Record::default()
         };
-        classify::apply(&row, &mut rec, false);
+        classify::apply_with(&row, &mut rec, false, memo);
         Report {
             fingerprint: Some(format!(
                 "{detector}:{}",

@@ -20,7 +20,7 @@ use serde_json::json;
 use super::Shared;
 use super::api::{ApiError, authorize};
 use super::commit::CommitError;
-use super::providers::Request;
+use super::providers::{Refusal, Request};
 use crate::ledger::webhook;
 use crate::pipeline::Report;
 use crate::time;
@@ -41,8 +41,20 @@ pub(crate) async fn provider(
     };
     let name = p.name();
     let now = time::now();
+    // Authenticated, read and classified off the async workers.
     let accepted = tokio::task::spawn_blocking(move || {
-        p.accept(&Request { headers: &headers, body: &body, now })
+        let a = p.accept(&Request { headers: &headers, body: &body, now })?;
+        let mut memo = crate::classify::Memo::default();
+        let reports: Vec<(String, Report)> = a
+            .events
+            .into_iter()
+            .map(|mut e| {
+                e.id = format!("{name}\0{}", e.id);
+                let source = format!("serve:{name}");
+                (source, e.into_report("webhook", &mut memo))
+            })
+            .collect();
+        Ok::<_, Refusal>((reports, a.ignored, a.replay_key, a.note))
     })
     .await;
     let resp = match accepted {
@@ -51,8 +63,8 @@ pub(crate) async fn provider(
             s.metrics.refused(name, r.reason());
             ApiError::new(r.status(), r.message().to_string())
         }
-        Ok(Ok(a)) => 'done: {
-            if let Some(k) = a.replay_key
+        Ok(Ok((reports, ignored, replay_key, note))) => 'done: {
+            if let Some(k) = replay_key
                 && !s.replay.claim(k, now)
             {
                 s.metrics.refused(name, "replay");
@@ -61,23 +73,15 @@ pub(crate) async fn provider(
                     "a replay of a request already accepted".into(),
                 );
             }
-            let reports = a
-                .events
-                .into_iter()
-                .map(|mut e| {
-                    e.id = format!("{name}\0{}", e.id);
-                    (format!("serve:{name}"), e.into_report("webhook"))
-                })
-                .collect();
-            match record(&s, name, reports, a.ignored).await {
+            match record(&s, name, reports, ignored).await {
                 Ok(mut body) => {
-                    if let Some(n) = a.note {
+                    if let Some(n) = note {
                         body["note"] = n.into();
                     }
                     return answer(&s, name, StatusCode::OK, Json(body));
                 }
                 Err(e) => {
-                    if let Some(k) = &a.replay_key {
+                    if let Some(k) = &replay_key {
                         s.replay.release(k);
                     }
                     e
@@ -158,9 +162,16 @@ pub(crate) async fn generic(
         s.metrics.refused(NAME, "unauthenticated");
         return answer(&s, NAME, e.status, e);
     }
-    let (reports, ignored) = match webhook::reports_of_json(&body) {
-        Ok(r) => r,
+    let parsed =
+        tokio::task::spawn_blocking(move || webhook::reports_of_json(&body))
+            .await;
+    let (reports, ignored) = match parsed {
+        Ok(Ok(r)) => r,
         Err(e) => {
+            let e = ApiError::internal(format!("reading the events: {e}"));
+            return answer(&s, NAME, e.status, e);
+        }
+        Ok(Err(e)) => {
             s.metrics.refused(NAME, "payload");
             let e = ApiError::new(StatusCode::BAD_REQUEST, e.to_string());
             return answer(&s, NAME, e.status, e);
