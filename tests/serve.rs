@@ -1319,3 +1319,29 @@ fn deploy_units_use_real_flags() {
         }
     }
 }
+
+/// A request whose body never comes is answered 503 at the time limit,
+/// and its connection does not hold the service.
+#[test]
+fn stalled_requests_time_out() {
+    use std::io::Write;
+    let dir = tempdir();
+    let s = Server::start(
+        &dir.path().join("l.db"),
+        &[("REBOUND_REQUEST_TIMEOUT_SECS", "1".into())],
+    );
+    let addr = s.url.trim_start_matches("http://");
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "POST /webhooks/bounce HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 1000\r\n\r\n[{{"
+    )
+    .unwrap();
+    let t = Instant::now();
+    let mut answer = String::new();
+    let _ = c.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(s.get("/healthz").0, 200);
+}
