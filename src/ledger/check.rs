@@ -1,8 +1,9 @@
 //! The pre-send question for many addresses at once: may each still be
 //! mailed, and if not, why and since when (`POST /v1/check` of `rebound
 //! serve`). One lookup in the address index per address, reading only the
-//! three columns that answer it; the addresses are looked up in sorted
-//! order, so neighbouring lookups share index pages.
+//! three columns that answer it, all in one read transaction; the
+//! addresses are looked up in sorted order, so neighbouring lookups share
+//! index pages.
 //!
 //! Every suppression rule that applies to an address is decided here, in
 //! [`Ledger::check`], so that rules beyond the address's own state (a
@@ -44,7 +45,10 @@ impl Ledger {
         order.sort_unstable();
         let mut out: Vec<Option<Verdict>> = vec![None; addresses.len()];
         let run = |out: &mut Vec<Option<Verdict>>| -> rusqlite::Result<()> {
-            let mut st = self.conn().prepare_cached(
+            // One read transaction for every lookup: one snapshot, and the
+            // pages read stay cached from one lookup to the next.
+            let tx = self.conn().unchecked_transaction()?;
+            let mut st = tx.prepare_cached(
                 "SELECT state, suppression_reason, suppressed_at
                  FROM addresses WHERE address = ?1",
             )?;
@@ -82,7 +86,8 @@ impl Ledger {
                 };
                 out[*i] = Some(v);
             }
-            Ok(())
+            drop(st);
+            tx.commit()
         };
         run(&mut out).map_err(|e| self.error(e))?;
         Ok(out.into_iter().flatten().collect())
