@@ -47,7 +47,24 @@ struct Server {
     url: String,
 }
 
+/// CPU seconds (user + system) a process has used, from
+/// `/proc/PID/stat` (0 where there is none).
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks =
+        |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 impl Server {
+    /// CPU seconds the server and this client have used so far.
+    fn cpu(&self) -> (f64, f64) {
+        (cpu_secs(&self.child.id().to_string()), cpu_secs("self"))
+    }
+
     fn start(db: &Path, sendgrid_key: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rebound"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
@@ -177,16 +194,26 @@ fn pct(lat: &[Duration], p: f64) -> f64 {
     lat[i].as_secs_f64() * 1000.0
 }
 
-fn report(name: &str, wall: Duration, lat: &[Duration], events: usize) {
+/// Drives `reqs` and prints the figures, with the CPU time the server
+/// and the client took (the machine's other load shows in the gap
+/// between wall time and CPU time).
+fn run(server: &Server, name: &str, reqs: Vec<Req>) {
+    let events: usize = reqs.iter().map(|r| r.events).sum();
+    let (s0, c0) = server.cpu();
+    let (wall, lat) = drive(&server.url, reqs);
+    let (s1, c1) = server.cpu();
     println!(
-        "{name}: {} requests, {events} events in {:.2} s: {:.0} requests/s, {:.0} events/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{name}: {} requests, {events} events in {:.2} s: {:.0} requests/s, {:.0} events/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; CPU: server {:.2} s ({:.0} events per server CPU-second), client {:.2} s",
         lat.len(),
         wall.as_secs_f64(),
         lat.len() as f64 / wall.as_secs_f64(),
         events as f64 / wall.as_secs_f64(),
-        pct(lat, 0.50),
-        pct(lat, 0.99),
-        pct(lat, 1.0),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99),
+        pct(&lat, 1.0),
+        s1 - s0,
+        events as f64 / (s1 - s0).max(0.01),
+        c1 - c0,
     );
 }
 
@@ -246,18 +273,13 @@ fn main() {
     println!("rebound serve, {CONNECTIONS} connections over loopback");
 
     let reqs: Vec<Req> = (0..single).map(|i| sendgrid(&key, i, 1)).collect();
-    let (wall, lat) = drive(&server.url, reqs);
-    report("single events, SendGrid-signed", wall, &lat, single);
-
+    run(&server, "single events, SendGrid-signed", reqs);
     let reqs: Vec<Req> = (0..single).map(generic).collect();
-    let (wall, lat) = drive(&server.url, reqs);
-    report("single events, generic shape", wall, &lat, single);
-
+    run(&server, "single events, generic shape", reqs);
     let reqs: Vec<Req> =
         (0..batches).map(|b| sendgrid(&key, single + b * 500, 500)).collect();
-    let events: usize = reqs.iter().map(|r| r.events).sum();
-    let (wall, lat) = drive(&server.url, reqs);
-    report("arrays of 500 events, SendGrid-signed", wall, &lat, events);
+    let events = batches * 500;
+    run(&server, "arrays of 500 events, SendGrid-signed", reqs);
     server.stop();
     let size = Ledger::open_with(
         &db,

@@ -4,8 +4,9 @@
 //! messages (`POST /v1/messages`, `Content-Type: message/rfc822`, bearer
 //! token).
 //!
-//! A request is authenticated and read off the async workers (a provider
-//! may have a certificate to fetch; a message is parsed), its events are
+//! A request is authenticated and read (on the blocking pool when its
+//! body is big, its provider may fetch a certificate, or it is a message
+//! to parse), its events are
 //! handed to the writer (`commit.rs`), and it is answered once their
 //! transaction is committed: 200 with what was recorded. Refusals are
 //! counted by provider and reason; their messages never hold a secret.
@@ -41,8 +42,8 @@ pub(crate) async fn provider(
     };
     let name = p.name();
     let now = time::now();
-    // Authenticated, read and classified off the async workers.
-    let accepted = tokio::task::spawn_blocking(move || {
+    let inline = body.len() <= INLINE_MAX && !p.may_block();
+    let accepted = off_workers(inline, move || {
         let a = p.accept(&Request { headers: &headers, body: &body, now })?;
         let mut memo = crate::classify::Memo::default();
         let reports: Vec<(String, Report)> = a
@@ -90,6 +91,23 @@ pub(crate) async fn provider(
         }
     };
     answer(&s, name, resp.status, resp)
+}
+
+/// Bodies up to this size are read and classified on the async worker
+/// that took the request (a few tens of microseconds); bigger ones, and
+/// providers that may wait on the network, go to the blocking pool.
+const INLINE_MAX: usize = 16 * 1024;
+
+/// Runs `f` where it belongs: here when `inline`, else on the blocking
+/// pool.
+async fn off_workers<T: Send + 'static>(
+    inline: bool,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    match inline {
+        true => Ok(f()),
+        false => tokio::task::spawn_blocking(f).await,
+    }
 }
 
 /// Counts the answer to a webhook request.
@@ -162,9 +180,9 @@ pub(crate) async fn generic(
         s.metrics.refused(NAME, "unauthenticated");
         return answer(&s, NAME, e.status, e);
     }
+    let inline = body.len() <= INLINE_MAX;
     let parsed =
-        tokio::task::spawn_blocking(move || webhook::reports_of_json(&body))
-            .await;
+        off_workers(inline, move || webhook::reports_of_json(&body)).await;
     let (reports, ignored) = match parsed {
         Ok(Ok(r)) => r,
         Err(e) => {

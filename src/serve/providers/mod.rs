@@ -124,9 +124,14 @@ pub(crate) trait Provider: Send + Sync {
     /// Its name: the endpoint is `/webhooks/{name}`.
     fn name(&self) -> &'static str;
 
-    /// Authenticates the request and reads its events. May block (a
-    /// certificate to fetch): called off the async workers.
+    /// Authenticates the request and reads its events.
     fn accept(&self, req: &Request<'_>) -> Result<Accepted, Refusal>;
+
+    /// Whether [`Provider::accept`] may wait on the network (a certificate
+    /// to fetch): it is then always called off the async workers.
+    fn may_block(&self) -> bool {
+        false
+    }
 }
 
 /// The providers configured, by name.

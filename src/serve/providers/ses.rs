@@ -213,6 +213,10 @@ impl Provider for Ses {
         "ses"
     }
 
+    fn may_block(&self) -> bool {
+        true
+    }
+
     fn accept(&self, req: &Request<'_>) -> Result<Accepted, Refusal> {
         let m = json(req.body)?;
         let kind = text(&m, "Type").ok_or_else(|| {
