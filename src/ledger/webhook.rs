@@ -18,6 +18,13 @@
 //! fields (event, email, timestamp, status, reason, campaign_id), so a
 //! replayed webhook records nothing new.
 //!
+//! The events of each sending platform's own webhook payload (read by
+//! `rebound serve`) take the same road: a [`PlatformEvent`] (the row the
+//! platform states, its time, campaign, send and identity) becomes a
+//! one-record report classified like mail ([`PlatformEvent::into_report`]),
+//! which is also what a line of the generic shape becomes;
+//! [`reports_of_json`] reads a body of one event or an array of them.
+//!
 //! The same shape goes out: [`Ledger::webhook_events`] turns recorded
 //! events into [`WebhookEvent`]s (what `--notify URL` posts), which this
 //! module reads back unchanged.
