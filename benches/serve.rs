@@ -95,7 +95,11 @@ impl Server {
 
     fn stop(mut self) {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        // The shell's own `kill`: no procps needed.
+        Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
         let status = self.child.wait().unwrap();
         assert!(status.success(), "serve exited with {status}");
     }

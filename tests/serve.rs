@@ -100,7 +100,11 @@ impl Server {
     /// Sends SIGTERM and waits for the exit code.
     fn terminate(mut self) -> (i32, String) {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        // The shell's own `kill`: no procps needed.
+        Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
         let status = self.child.wait().unwrap();
         std::thread::sleep(Duration::from_millis(100));
         let log = self.log.lock().unwrap().clone();
