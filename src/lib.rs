@@ -22,7 +22,9 @@
 //!   role accounts, typo'd domains, MX);
 //! - [`preflight`]: the pre-send check of the sender's own DNS (SPF, DKIM,
 //!   DMARC, reverse DNS, block lists), on the [`dns`] client it shares with
-//!   `scrub`.
+//!   `scrub`;
+//! - [`serve`]: the long-running service (webhooks in, the suppression API
+//!   and metrics out).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -40,6 +42,7 @@ pub mod pipeline;
 pub mod preflight;
 pub mod report;
 pub mod scrub;
+pub mod serve;
 pub mod sweep;
 pub mod time;
 

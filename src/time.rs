@@ -20,6 +20,12 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     d.is_valid().then(|| d.to_timestamp())
 }
 
+/// Parses a time given as Unix seconds, RFC 3339 or `YYYY-MM-DD` (what
+/// `--since` and `?since=` take).
+pub fn parse_any(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().or_else(|| parse_rfc3339(s))
+}
+
 /// Formats Unix seconds as RFC 3339 in UTC (`2024-01-31T12:00:00Z`).
 pub fn format_rfc3339(ts: i64) -> String {
     let d = DateTime::from_timestamp(ts);

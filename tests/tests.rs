@@ -13,4 +13,5 @@ mod ops;
 mod ops_report;
 mod preflight;
 mod samples;
+mod serve;
 mod util;

@@ -50,4 +50,7 @@ pub enum Command {
     /// Check the sender's own DNS before a send: SPF, DKIM, DMARC and
     /// alignment, reverse DNS, block lists, Gmail/Yahoo bulk-sender rules.
     Preflight(cmd::preflight::PreflightArgs),
+    /// Run the service: sending platforms' webhooks in, the suppression
+    /// API and Prometheus metrics out (until SIGTERM).
+    Serve(Box<cmd::serve::ServeArgs>),
 }

@@ -109,6 +109,14 @@ fn notification(text: &str) -> Option<Vec<Row>> {
         Some(m) => serde_json::from_str(m).ok()?,
         None => json,
     };
+    rows_of(&inner)
+}
+
+/// The rows of an SES notification or event-publishing record (the JSON
+/// an SNS notification's `Message` holds): `Bounce`, `Complaint`,
+/// `Delivery` and `DeliveryDelay`; `None` for other types (Send, Open,
+/// Click, ...). `rebound serve` reads SNS deliveries with it.
+pub(crate) fn rows_of(inner: &Value) -> Option<Vec<Row>> {
     let kind = inner
         .get("notificationType")
         .or_else(|| inner.get("eventType"))
@@ -118,8 +126,19 @@ fn notification(text: &str) -> Option<Vec<Row>> {
         "bounce" => bounce(inner.get("bounce")?),
         "complaint" => complaint(inner.get("complaint")?),
         "delivery" => delivery(inner.get("delivery")?),
+        "deliverydelay" => delay(inner.get("deliveryDelay")?),
         _ => None,
     }
+}
+
+/// The reason an SES bounce category (`bounceType`, `bounceSubType`)
+/// states, if any (also what Resend, built on SES, reports).
+pub(crate) fn bounce_reason(kind: &str, sub: &str) -> Option<Reason> {
+    let kind = (kind.to_ascii_lowercase(), sub.to_ascii_lowercase());
+    BOUNCE_TYPES
+        .iter()
+        .find(|((t, s), _)| kind.0 == *t && kind.1 == *s)
+        .map(|(_, r)| *r)
 }
 
 /// The JSON object of a notification body. Mail transports that break
@@ -139,14 +158,10 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn bounce(b: &Value) -> Option<Vec<Row>> {
-    let kind = (
-        str_of(b, "bounceType").unwrap_or("").to_ascii_lowercase(),
-        str_of(b, "bounceSubType").unwrap_or("").to_ascii_lowercase(),
+    let reason = bounce_reason(
+        str_of(b, "bounceType").unwrap_or(""),
+        str_of(b, "bounceSubType").unwrap_or(""),
     );
-    let reason = BOUNCE_TYPES
-        .iter()
-        .find(|((t, s), _)| kind.0 == *t && kind.1 == *s)
-        .map(|(_, r)| *r);
     let reporting =
         str_of(b, "reportingMTA").map(|m| strip_type(m).to_string());
     let remote = str_of(b, "remoteMtaIp").map(str::to_string);
@@ -189,6 +204,31 @@ fn complaint(c: &Value) -> Option<Vec<Row>> {
                 feedback_type: feedback.clone(),
                 ..Row::default()
             })
+        })
+        .collect();
+    Some(rows)
+}
+
+/// A configuration set's `DeliveryDelay` event: SES is still retrying.
+fn delay(d: &Value) -> Option<Vec<Row>> {
+    let remote = str_of(d, "reportingMTA").map(|m| strip_type(m).to_string());
+    let rows = d
+        .get("delayedRecipients")?
+        .as_array()?
+        .iter()
+        .filter_map(|r| {
+            let mut row = Row {
+                recipient: clean_address(str_of(r, "emailAddress")?),
+                action: Some("delayed".into()),
+                kind: Some(EventType::Delay),
+                status: str_of(r, "status").and_then(status_in),
+                diagnostic: str_of(r, "diagnosticCode")
+                    .map(|d| strip_type(d).to_string()),
+                reporting_mta: remote.clone(),
+                ..Row::default()
+            };
+            refine(&mut row);
+            Some(row)
         })
         .collect();
     Some(rows)

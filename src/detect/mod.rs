@@ -34,7 +34,7 @@ mod x3;
 mod x5;
 mod x6;
 // Large providers and ESPs (Microsoft, Google, Yahoo, Amazon, ...).
-mod amazonses;
+pub(crate) mod amazonses;
 mod amazonworkmail;
 mod bouncenotice;
 mod exchange2003;

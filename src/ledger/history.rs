@@ -91,6 +91,39 @@ pub struct AddressReport {
 }
 
 impl AddressReport {
+    /// The report as `rebound status --json` prints it (and `rebound
+    /// serve` answers `GET /v1/addresses/{email}`): the address, its
+    /// `state` (`null` when the ledger has never seen it), why and since
+    /// when it is suppressed, the suppressing event, its counters, and
+    /// its history.
+    pub fn to_json(&self) -> serde_json::Value {
+        use crate::time::format_rfc3339;
+        use serde_json::json;
+        let Some(s) = &self.state else {
+            return json!({
+                "address": self.address, "state": null, "history": []
+            });
+        };
+        let c = &s.counts;
+        json!({
+            "address": self.address,
+            "state": s.state.as_str(),
+            "suppression_reason": s.reason.map(|x| x.as_str()),
+            "suppressed_at": s.suppressed_at.map(format_rfc3339),
+            "suppressed_by": self.suppressing_event(),
+            "soft_streak": s.soft_streak,
+            "counts": {
+                "hard": c.hard, "soft": c.soft, "alert": c.alert,
+                "delay": c.delay, "complaint": c.complaint,
+                "unsubscribe": c.unsubscribe, "auto_reply": c.auto_reply,
+                "delivered": c.delivered,
+            },
+            "first_event": s.first_event.map(format_rfc3339),
+            "last_event": s.last_event.map(format_rfc3339),
+            "history": self.history,
+        })
+    }
+
     /// The event that suppressed the address, if it is suppressed.
     pub fn suppressing_event(&self) -> Option<&EventRow> {
         let id = self.state.as_ref()?.suppressed_by?;

@@ -48,6 +48,13 @@ impl IngestSummary {
         self.new_events += o.new_events;
         self.duplicates += o.duplicates;
     }
+
+    /// The figures of several items together.
+    pub fn total(each: impl IntoIterator<Item = IngestSummary>) -> Self {
+        let mut sum = IngestSummary::default();
+        each.into_iter().for_each(|s| sum.add(s));
+        sum
+    }
 }
 
 impl Ledger {
@@ -70,22 +77,34 @@ impl Ledger {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let now = time::now();
-        self.ingest_with(items, now, |tx| match checkpoint {
-            Some(cp) => write_checkpoint(tx, cp, now),
-            None => Ok(()),
-        })
+        let (each, new) =
+            self.ingest_with(items, now, |tx| match checkpoint {
+                Some(cp) => write_checkpoint(tx, cp, now),
+                None => Ok(()),
+            })?;
+        Ok((IngestSummary::total(each), new))
+    }
+
+    /// Like [`Ledger::ingest`] (one transaction), returning what was done
+    /// with each item: `rebound serve` commits many requests together and
+    /// answers each with its own figures.
+    pub fn ingest_each(
+        &mut self,
+        items: &[IngestItem<'_>],
+    ) -> Result<Vec<IngestSummary>, LedgerError> {
+        Ok(self.ingest_with(items, time::now(), |_| Ok(()))?.0)
     }
 
     /// Records the reports in one transaction, after `before` has written
     /// what goes with them (a checkpoint, a log position, the messages a
-    /// log names) in the same transaction; returns the summary and the
-    /// row ids of the new events.
+    /// log names) in the same transaction; returns each item's figures and
+    /// the row ids of the new events in the order recorded.
     pub(crate) fn ingest_with(
         &mut self,
         items: &[IngestItem<'_>],
         now: i64,
         before: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
-    ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
+    ) -> Result<(Vec<IngestSummary>, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let legacy = self.legacy_keys;
         // The rows known from earlier batches; `write` leaves
@@ -95,7 +114,7 @@ impl Ledger {
         if known.rows.len() > KNOWN_MAX {
             known.rows = HashMap::new();
         }
-        let (sum, new, known) = self.write(move |tx| {
+        let (each, new, known) = self.write(move |tx| {
             let version: i64 =
                 tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
             if known.version != Some(version) {
@@ -107,10 +126,11 @@ impl Ledger {
             before(tx)?;
             let mut batch = Batch::new(tx, policy);
             batch.known = std::mem::take(&mut known.rows);
-            let mut sum = IngestSummary::default();
+            let mut each = Vec::with_capacity(items.len());
             let mut new = Vec::new();
             for item in items {
-                sum.reports += 1;
+                let mut sum =
+                    IngestSummary { reports: 1, ..Default::default() };
                 let day = key_day(item.report.date);
                 for rec in &item.report.records {
                     let key =
@@ -124,12 +144,13 @@ impl Ledger {
                         None => sum.duplicates += 1,
                     }
                 }
+                each.push(sum);
             }
             known.rows = batch.finish()?;
-            Ok((sum, new, known))
+            Ok((each, new, known))
         })?;
         self.known = known;
-        Ok((sum, new))
+        Ok((each, new))
     }
 }
 

@@ -94,7 +94,7 @@ impl Ledger {
         position: Option<&LogPosition>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let now = time::now();
-        self.ingest_with(items, now, |tx| {
+        let (each, new) = self.ingest_with(items, now, |tx| {
             let mut st = tx.prepare_cached(
                 "INSERT INTO log_messages (message_id, recipient, sent_at)
                  VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
@@ -131,6 +131,7 @@ impl Ledger {
                 )?;
             }
             Ok(())
-        })
+        })?;
+        Ok((IngestSummary::total(each), new))
     }
 }

@@ -16,11 +16,13 @@
 //! chains), [`state`] (the address state machine), [`history`] (one address's
 //! history, manual suppress / unsuppress), [`sends`] (what was sent),
 //! [`logs`] (MTA log read positions and the messages logs name),
-//! [`export`] (suppression lists for sending platforms), [`stats`] (rates and
+//! [`export`] (suppression lists for sending platforms), [`check`] (the
+//! pre-send verdict on many addresses), [`stats`] (rates and
 //! distributions), [`webhook`] (sending-platform events).
 
 mod addresses;
 mod batch;
+pub mod check;
 mod error;
 pub mod export;
 pub mod history;

@@ -22,6 +22,10 @@ pub struct LedgerOptions {
     pub max_size: Option<u64>,
     /// Open for reading only (no migration, no file created).
     pub read_only: bool,
+    /// Make each commit durable across a power cut as well
+    /// (`synchronous=FULL`: the WAL is synced at every commit), for a
+    /// writer that acknowledges what it recorded (`rebound serve`).
+    pub durable: bool,
 }
 
 impl Default for LedgerOptions {
@@ -30,6 +34,7 @@ impl Default for LedgerOptions {
             busy_timeout: Duration::from_secs(5),
             max_size: None,
             read_only: false,
+            durable: false,
         }
     }
 }
@@ -120,7 +125,9 @@ impl Ledger {
             // WAL with synchronous=NORMAL: a committed batch survives the
             // process being killed (it is in the WAL); only a power cut
             // can lose the last batches, never corrupt the file.
-            c.pragma_update(None, "synchronous", "NORMAL")?;
+            // `durable` syncs the WAL at every commit too.
+            let sync = if opts.durable { "FULL" } else { "NORMAL" };
+            c.pragma_update(None, "synchronous", sync)?;
             // Checkpoint every ~512 MB of WAL (4 KiB pages) rather than
             // every 4 MB. A batch dirties pages all over the indexes and
             // the address rows, and the next batches dirty most of the same

@@ -16,7 +16,8 @@
 //! the counts are shown and the rates are `null`.
 //!
 //! The counts come from one pass over the events (in event_time range), so
-//! the time grows linearly with the ledger.
+//! the time grows linearly with the ledger. [`Ledger::size`] is the cheap
+//! count of what the ledger holds (the gauges `rebound serve` exports).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -246,7 +247,35 @@ fn entry<'m, T: Default>(
     m.entry(key).or_default()
 }
 
+/// How much the ledger holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Size {
+    /// Addresses known.
+    pub addresses: i64,
+    /// Of them, suppressed.
+    pub suppressed: i64,
+    /// Events recorded (the highest event id: events are never deleted).
+    pub events: i64,
+}
+
 impl Ledger {
+    /// Counts the addresses (one pass over the smallest index), the
+    /// suppressed ones (their partial index) and the events.
+    pub fn size(&self) -> Result<Size, LedgerError> {
+        let c = self.conn();
+        let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+        let run = || -> rusqlite::Result<Size> {
+            Ok(Size {
+                addresses: one("SELECT count(*) FROM addresses")?,
+                suppressed: one(
+                    "SELECT count(*) FROM addresses WHERE state = 'suppressed'",
+                )?,
+                events: one("SELECT coalesce(max(id), 0) FROM events")?,
+            })
+        };
+        run().map_err(|e| self.error(e))
+    }
+
     /// Computes the statistics.
     pub fn stats(&self, f: &Filter) -> Result<Stats, LedgerError> {
         self.compute_stats(f).map_err(|e| self.error(e))

@@ -18,6 +18,13 @@
 //! fields (event, email, timestamp, status, reason, campaign_id), so a
 //! replayed webhook records nothing new.
 //!
+//! The events of each sending platform's own webhook payload (read by
+//! `rebound serve`) take the same road: a [`PlatformEvent`] (the row the
+//! platform states, its time, campaign, send and identity) becomes a
+//! one-record report classified like mail ([`PlatformEvent::into_report`]),
+//! which is also what a line of the generic shape becomes;
+//! [`reports_of_json`] reads a body of one event or an array of them.
+//!
 //! The same shape goes out: [`Ledger::webhook_events`] turns recorded
 //! events into [`WebhookEvent`]s (what `--notify URL` posts), which this
 //! module reads back unchanged.
@@ -28,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Ledger, LedgerError, domain_of};
-use crate::classify;
+use crate::classify::{self, Rules};
 use crate::model::Row;
 use crate::model::{EventType, Record};
 use crate::parse::fields;
@@ -48,6 +55,9 @@ pub enum WebhookError {
     /// A timestamp that is neither Unix seconds nor RFC 3339.
     #[error("unreadable timestamp {0}")]
     Timestamp(String),
+    /// The event at this place (from 1) of an array is unusable.
+    #[error("event {0}: {1}")]
+    At(usize, Box<WebhookError>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,16 +102,60 @@ pub fn event_type(name: &str) -> Option<EventType> {
     })
 }
 
-/// Reads one line, classified with the operator's `local` rules;
-/// `Ok(None)` for an event to skip (or a blank line).
+/// Reads one line; `Ok(None)` for an event to skip (or a blank line).
+/// `local` holds the operators' own phrase rules (`--rules`), as for mail.
 pub fn report_of(
     line: &str,
-    local: &classify::Rules,
+    local: &Rules,
 ) -> Result<Option<Report>, WebhookError> {
     if line.trim().is_empty() {
         return Ok(None);
     }
-    let e: Event = serde_json::from_str(line)?;
+    event_of(
+        serde_json::from_str(line)?,
+        &mut classify::Memo::default(),
+        local,
+    )
+}
+
+/// Reads a JSON body holding one event object or an array of them (what
+/// `rebound serve` takes at `/webhooks/bounce`): the reports of the events
+/// to record, in order, and the number of events skipped (opens,
+/// clicks, ...). An unusable event is an error naming its place in the
+/// array (`event 3: ...`), and nothing of the body is kept.
+pub fn reports_of_json(
+    body: &[u8],
+    local: &Rules,
+) -> Result<(Vec<Report>, usize), WebhookError> {
+    let value: Value = serde_json::from_slice(body)?;
+    let events = match value {
+        Value::Array(a) => a,
+        v => vec![v],
+    };
+    let n = events.len();
+    let many = n > 1;
+    let mut out = Vec::with_capacity(events.len());
+    let mut memo = classify::Memo::default();
+    for (i, v) in events.into_iter().enumerate() {
+        let e = serde_json::from_value(v)
+            .map_err(WebhookError::Json)
+            .and_then(|e| event_of(e, &mut memo, local))
+            .map_err(|e| match many {
+                true => WebhookError::At(i + 1, Box::new(e)),
+                false => e,
+            })?;
+        out.extend(e);
+    }
+    let skipped = n - out.len();
+    Ok((out, skipped))
+}
+
+/// The report of one event in the generic shape.
+fn event_of(
+    e: Event,
+    memo: &mut classify::Memo,
+    local: &Rules,
+) -> Result<Option<Report>, WebhookError> {
     let Some(kind) = event_type(&e.event) else {
         return Ok(None);
     };
@@ -124,25 +178,7 @@ pub fn report_of(
     };
     let status = scalar(&e.status);
     let reason = e.reason.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let text = [status.as_deref(), reason].into_iter().flatten();
-    let joined: Vec<&str> = text.collect();
-    let joined = joined.join(" ");
     let campaign = scalar(&e.campaign_id);
-    let mut rec = Record {
-        recipient: Some(email.to_string()),
-        kind: Some(kind),
-        status: fields::status_in(&joined),
-        reply_code: fields::reply_code_in(&joined),
-        diagnostic: reason.map(str::to_string),
-        campaign_id: campaign.clone(),
-        event_time: time.map(time::format_rfc3339),
-        detector: Some("webhook".to_string()),
-        ..Record::default()
-    };
-    classify::apply(&Row::default(), &mut rec, local, false);
-    if let Some(p) = e.provider.filter(|p| !p.trim().is_empty()) {
-        rec.provider = Some(p.trim().to_ascii_lowercase());
-    }
     let identity = [
         kind.as_str(),
         email,
@@ -152,16 +188,99 @@ pub fn report_of(
         campaign.as_deref().unwrap_or(""),
     ]
     .join("\0");
-    Ok(Some(Report {
-        fingerprint: Some(format!(
-            "webhook:{}",
-            fingerprint(identity.as_bytes())
-        )),
-        detector: Some("webhook"),
-        records: vec![rec],
-        date: time,
-        ..Report::default()
-    }))
+    let mut report = PlatformEvent {
+        row: Row {
+            recipient: Some(email.to_string()),
+            kind: Some(kind),
+            status: status.clone(),
+            diagnostic: reason.map(str::to_string),
+            ..Row::default()
+        },
+        time,
+        campaign_id: campaign,
+        original_message_id: None,
+        id: identity,
+    }
+    .into_report("webhook", memo, local);
+    if let Some(p) = e.provider.filter(|p| !p.trim().is_empty()) {
+        report.records[0].provider = Some(p.trim().to_ascii_lowercase());
+    }
+    Ok(Some(report))
+}
+
+/// One event of a sending platform as its payload states it, before
+/// classification: what `rebound serve` reads from each platform's own
+/// webhook payload, and what a line of the generic shape becomes.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformEvent {
+    /// The recipient, the event type, and what the platform says of the
+    /// failure: `status` (an enhanced status code, an SMTP reply code or
+    /// a text holding them), `reply_code`, `diagnostic` (the remote
+    /// server's reply or the platform's description), `remote_mta`,
+    /// `feedback_type`, and `reason` when the platform states its own
+    /// category (a bounce type): the classifier weighs it after the
+    /// diagnostic's phrases, as it does a detector's.
+    pub row: Row,
+    /// When it happened (Unix seconds).
+    pub time: Option<i64>,
+    /// The campaign.
+    pub campaign_id: Option<String>,
+    /// The Message-ID of the message sent, which ties the event to its
+    /// send (`rebound import-sends`).
+    pub original_message_id: Option<String>,
+    /// What identifies the event at its platform (its event id, else its
+    /// identifying fields): the same event delivered twice has the same
+    /// id and is recorded once.
+    pub id: String,
+}
+
+impl PlatformEvent {
+    /// The event as a one-record report, classified by the same rules as
+    /// mail; `detector` names where it came from. The events of one
+    /// payload share `memo`: those with the same codes, text and domain
+    /// are classified once. `local` holds the operators' own phrase rules.
+    pub fn into_report(
+        self,
+        detector: &'static str,
+        memo: &mut classify::Memo,
+        local: &Rules,
+    ) -> Report {
+        let row = self.row;
+        let joined: Vec<&str> =
+            [row.status.as_deref(), row.diagnostic.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+        let joined = joined.join(" ");
+        let mut rec = Record {
+            recipient: row.recipient.clone(),
+            kind: row.kind,
+            status: fields::status_in(&joined),
+            reply_code: row
+                .reply_code
+                .clone()
+                .or_else(|| fields::reply_code_in(&joined)),
+            diagnostic: row.diagnostic.clone(),
+            remote_mta: row.remote_mta.clone(),
+            feedback_type: row.feedback_type.clone(),
+            campaign_id: self.campaign_id,
+            original_message_id: self.original_message_id,
+            event_time: self.time.map(time::format_rfc3339),
+            detector: Some(detector.to_string()),
+            ..Record::default()
+        };
+        classify::apply_with(&row, &mut rec, local, false, memo);
+        Report {
+            fingerprint: Some(format!(
+                "{detector}:{}",
+                fingerprint(self.id.as_bytes())
+            )),
+            detector: Some(detector),
+            records: vec![rec],
+            date: self.time,
+            ..Report::default()
+        }
+    }
 }
 
 /// A recorded event in the webhook shape (`event, email, status, reason,
@@ -252,13 +371,14 @@ mod tests {
     use super::*;
     use crate::model::Action;
 
-    fn report(line: &str) -> Result<Option<Report>, WebhookError> {
-        report_of(line, &classify::Rules::default())
+    /// [`report_of`] with the built-in rules only.
+    fn event(line: &str) -> Result<Option<Report>, WebhookError> {
+        report_of(line, &Rules::default())
     }
 
     #[test]
     fn a_bounce_event_is_classified_like_mail() {
-        let r = report(
+        let r = event(
             r#"{"event":"bounce","email":"Jo@Example.com","status":"5.1.1","reason":"550 5.1.1 user unknown","type":"hard","timestamp":1706788800,"campaign_id":42}"#,
         )
         .unwrap()
@@ -273,12 +393,12 @@ mod tests {
     #[test]
     fn opens_are_skipped_and_garbage_is_an_error() {
         assert!(
-            report(r#"{"event":"open","email":"a@b.c"}"#).unwrap().is_none()
+            event(r#"{"event":"open","email":"a@b.c"}"#).unwrap().is_none()
         );
-        assert!(report("{not json").is_err());
-        assert!(report(r#"{"event":"bounce"}"#).is_err());
+        assert!(event("{not json").is_err());
+        assert!(event(r#"{"event":"bounce"}"#).is_err());
         assert!(
-            report(r#"{"event":"bounce","email":"a@b.c","timestamp":"x"}"#)
+            event(r#"{"event":"bounce","email":"a@b.c","timestamp":"x"}"#)
                 .is_err()
         );
     }

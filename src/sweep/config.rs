@@ -1,5 +1,7 @@
 //! Sweep configuration: the `rebound.toml` file, merged with command-line
-//! flags, resolved into checked [`AccountSettings`].
+//! flags, resolved into checked [`AccountSettings`]. The file's `[serve]`
+//! section belongs to `rebound serve` (`crate::serve::config`), which
+//! loads the file with [`Config::load`] too.
 //!
 //! Every key is optional in an [`AccountConfig`] layer; the file gives one
 //! layer per `[[account]]`, the flags one more that overrides it
@@ -27,6 +29,10 @@ pub struct Config {
     /// The accounts to sweep, in order.
     #[serde(default, rename = "account")]
     pub accounts: Vec<AccountConfig>,
+    /// The `[serve]` section, read by `rebound serve`
+    /// (`rebound::serve::config`); sweeps leave it alone.
+    #[serde(default)]
+    pub serve: Option<toml::Table>,
 }
 
 impl Config {

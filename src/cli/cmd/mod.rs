@@ -8,6 +8,7 @@ pub mod parse;
 pub mod preflight;
 pub mod report;
 pub mod scrub;
+pub mod serve;
 pub mod stats;
 pub mod status;
 pub mod sweep;
@@ -53,6 +54,7 @@ impl LedgerArgs {
             busy_timeout: Duration::from_millis(self.busy_timeout),
             max_size: self.db_max_size,
             read_only,
+            ..LedgerOptions::default()
         };
         Ok(Ledger::open_with(&self.db, &opts)?)
     }
@@ -60,15 +62,9 @@ impl LedgerArgs {
 
 /// Parses a time given as RFC 3339, `YYYY-MM-DD` or Unix seconds.
 pub fn parse_time(s: &str) -> Result<i64, String> {
-    s.trim()
-        .parse::<i64>()
-        .ok()
-        .or_else(|| rebound::time::parse_rfc3339(s))
-        .ok_or_else(|| {
-            format!(
-                "{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)"
-            )
-        })
+    rebound::time::parse_any(s).ok_or_else(|| {
+        format!("{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)")
+    })
 }
 
 /// An error that carries its own exit code (3 connection, 4 locked, ...).
@@ -96,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(a) => explain::run(a),
         Command::Scrub(a) => scrub::run(*a),
         Command::Preflight(a) => preflight::run(a),
+        Command::Serve(a) => serve::run(*a),
     }
 }
 

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::Args;
 use rebound::ledger::history::{AddressReport, EventRow};
 use rebound::time::format_rfc3339;
-use serde_json::json;
 
 use super::LedgerArgs;
 
@@ -30,36 +29,12 @@ pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let r = ledger.status(&a.address)?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut out, &to_json(&r))?;
+        serde_json::to_writer_pretty(&mut out, &r.to_json())?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &r)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn to_json(r: &AddressReport) -> serde_json::Value {
-    let Some(s) = &r.state else {
-        return json!({ "address": r.address, "state": null, "history": [] });
-    };
-    let c = &s.counts;
-    json!({
-        "address": r.address,
-        "state": s.state.as_str(),
-        "suppression_reason": s.reason.map(|x| x.as_str()),
-        "suppressed_at": s.suppressed_at.map(format_rfc3339),
-        "suppressed_by": r.suppressing_event(),
-        "soft_streak": s.soft_streak,
-        "counts": {
-            "hard": c.hard, "soft": c.soft, "alert": c.alert,
-            "delay": c.delay, "complaint": c.complaint,
-            "unsubscribe": c.unsubscribe, "auto_reply": c.auto_reply,
-            "delivered": c.delivered,
-        },
-        "first_event": s.first_event.map(format_rfc3339),
-        "last_event": s.last_event.map(format_rfc3339),
-        "history": r.history,
-    })
 }
 
 fn describe(e: &EventRow) -> String {

@@ -243,6 +243,7 @@ pub fn run(a: SweepArgs) -> anyhow::Result<ExitCode> {
         busy_timeout: Duration::from_millis(a.busy_timeout),
         max_size: a.db_max_size,
         read_only: false,
+        ..LedgerOptions::default()
     };
     let opts = Options {
         db,
