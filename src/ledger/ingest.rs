@@ -10,11 +10,10 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use rusqlite::params;
-
 use super::addresses::Stored;
 use super::batch::Batch;
 use super::key::{Key, key_day};
+use super::mailbox::write_checkpoint;
 use super::{Checkpoint, Ledger, LedgerError};
 use crate::pipeline::Report;
 use crate::time;
@@ -69,6 +68,20 @@ impl Ledger {
         items: &[IngestItem<'_>],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
+        self.ingest_then(items, |tx, now| match checkpoint {
+            Some(cp) => write_checkpoint(tx, cp, now),
+            None => Ok(()),
+        })
+    }
+
+    /// Records the reports, then runs `then` (with the time of the
+    /// batch) in the same transaction: what a sweep remembers of its
+    /// mailbox is committed with the events or not at all.
+    pub(crate) fn ingest_then(
+        &mut self,
+        items: &[IngestItem<'_>],
+        then: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> rusqlite::Result<()>,
+    ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let legacy = self.legacy_keys;
         let now = time::now();
@@ -109,24 +122,7 @@ impl Ledger {
                 }
             }
             known.rows = batch.finish()?;
-            if let Some(cp) = checkpoint {
-                tx.execute(
-                    "INSERT INTO checkpoints
-                       (account, mailbox, uidvalidity, last_uid, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (account, mailbox) DO UPDATE SET
-                       uidvalidity = excluded.uidvalidity,
-                       last_uid = excluded.last_uid,
-                       updated_at = excluded.updated_at",
-                    params![
-                        cp.account,
-                        cp.mailbox,
-                        cp.uidvalidity,
-                        cp.last_uid,
-                        now
-                    ],
-                )?;
-            }
+            then(tx, now)?;
             Ok((sum, new, known))
         })?;
         self.known = known;
