@@ -10,3 +10,4 @@ mod ops;
 mod ops_report;
 mod samples;
 mod util;
+mod watch;
