@@ -114,7 +114,8 @@ fn folders_are_found_by_their_special_use_attribute() {
     let db = db_in(&tmp);
     d.deliver("INBOX", (0..6).map(|i| dovecot::bounce(i, 0)));
     d.deliver("INBOX", [dovecot::garbage(1)]);
-    let args = ["--processed-folder", "\\Archive", "--quarantine-folder", "\\Junk"];
+    let args =
+        ["--processed-folder", "\\Archive", "--quarantine-folder", "\\Junk"];
     // Not there yet: a clear configuration error, nothing touched.
     let out = run(sweep(&d, &db).args(args));
     assert_eq!(out.status.code(), Some(2));
@@ -132,7 +133,9 @@ fn folders_are_found_by_their_special_use_attribute() {
     assert_eq!(summary(&out), [7, 6, 6, 6, 0, 1]);
     assert_eq!(d.count("Archiv"), 6);
     assert_eq!(d.count("Junk-E-Mail"), 1);
-    assert!(!d.folder("\\Archive").exists() && !d.folder("Processed").exists());
+    assert!(
+        !d.folder("\\Archive").exists() && !d.folder("Processed").exists()
+    );
 }
 
 #[test]

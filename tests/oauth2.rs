@@ -109,10 +109,10 @@ fn answer(stream: TcpStream, grants: &Mutex<Grants>) -> std::io::Result<()> {
         if line.is_empty() {
             break;
         }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
         }
     }
     let mut body = vec![0; length];
@@ -128,7 +128,8 @@ fn answer(stream: TcpStream, grants: &Mutex<Grants>) -> std::io::Result<()> {
         ));
         if f.get("grant_type").map(String::as_str) != Some("refresh_token")
             || f.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-            || f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+            || f.get("client_secret").map(String::as_str)
+                != Some(CLIENT_SECRET)
         {
             (401, r#"{"error":"invalid_client"}"#.to_string())
         } else if !g.refresh.contains(&rt) {

@@ -123,7 +123,11 @@ fn pop3_crash_between_commit_and_quit_deletes_later_without_refetching() {
     let out = run(with_password(pop3("sweep", &d, &db, "implicit"))
         .args(["--batch-size", "5"]));
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(summary(&out), [17, 15, 15, 15, 0, 0], "the 5 are not refetched");
+    assert_eq!(
+        summary(&out),
+        [17, 15, 15, 15, 0, 0],
+        "the 5 are not refetched"
+    );
     assert_eq!(d.count("INBOX"), 2);
     assert_eq!(events(&db), (20, 20));
 }

@@ -117,7 +117,10 @@ impl Background {
         if Background::wait_until(limit, || self.stderr().contains(needle))
             .is_none()
         {
-            panic!("no {needle:?} on stderr after {limit:?}:\n{}", self.stderr());
+            panic!(
+                "no {needle:?} on stderr after {limit:?}:\n{}",
+                self.stderr()
+            );
         }
     }
 
@@ -133,7 +136,10 @@ impl Background {
 
     /// Waits for the exit (panics after `limit`): the exit code (None
     /// when killed by a signal) and everything printed on stderr.
-    pub fn wait(mut self, limit: std::time::Duration) -> (Option<i32>, String) {
+    pub fn wait(
+        mut self,
+        limit: std::time::Duration,
+    ) -> (Option<i32>, String) {
         let start = std::time::Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {

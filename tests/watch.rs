@@ -86,9 +86,12 @@ fn a_restarted_server_is_reconnected_once_and_caught_up() {
     let d = Dovecot::start();
     let tmp = tempfile::tempdir().unwrap();
     let db = db_in(&tmp);
-    let w = Background::spawn(
-        watch(&d, &db).args(["--max-backoff", "2", "--mailbox", "INBOX"]),
-    );
+    let w = Background::spawn(watch(&d, &db).args([
+        "--max-backoff",
+        "2",
+        "--mailbox",
+        "INBOX",
+    ]));
     w.expect_stderr("watching test/INBOX (IDLE)", LONG);
     d.stop();
     // Mail arrives while the server is down (straight into the Maildir).
@@ -180,7 +183,8 @@ fn kill_9_mid_sweep_then_a_restart_loses_and_doubles_nothing() {
     assert_eq!(d.count("Quarantine"), ordinary);
     let ledger = rebound::ledger::Ledger::open(&db).unwrap();
     for i in (0..n).filter(|i| i % 50 != 7).step_by(97) {
-        let h = ledger.status(&format!("user{i}@example.org")).unwrap().history;
+        let h =
+            ledger.status(&format!("user{i}@example.org")).unwrap().history;
         assert_eq!(h.len(), 1, "user{i}: {h:?}");
     }
 }

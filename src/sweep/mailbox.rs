@@ -240,10 +240,8 @@ impl<'a> Sweeper<'a> {
         if let Some(b) = budget {
             uids.truncate(b);
         }
-        if self.opts.dry_run {
-            if let Some(&top) = uids.last() {
-                self.dry_seen.insert(mailbox.to_string(), top);
-            }
+        if let (true, Some(&top)) = (self.opts.dry_run, uids.last()) {
+            self.dry_seen.insert(mailbox.to_string(), top);
         }
         self.observer.mailbox(account, mailbox, uids.len());
         if uids.is_empty() {

@@ -32,6 +32,13 @@
 //! report parts come before the returned copy of the original).
 //!
 //! Only one sweep per ledger and account runs at a time ([`lock`]).
+//!
+//! Around that core: [`watch`] runs sweeps for ever, one IDLE session per
+//! mailbox; [`pop3`] sweeps POP3 maildrops (UIDLs in the ledger); a shared
+//! inbox leaves ordinary mail where it is (`non_bounces`, remembered in
+//! the ledger); folders may be named by SPECIAL-USE attribute and Gmail
+//! deletes to its trash (`folders`); [`oauth2`] refreshes access tokens;
+//! servers that throttle are waited for (`error`, `backoff`).
 
 mod backoff;
 mod commit;

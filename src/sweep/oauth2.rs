@@ -97,10 +97,11 @@ impl OAuth2Layer {
 /// `url` is https, or http to a loopback host.
 fn check_url(url: &str) -> Result<(), SweepError> {
     let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("https://") {
-        if !rest.is_empty() && !rest.starts_with('/') {
-            return Ok(());
-        }
+    if let Some(rest) = lower.strip_prefix("https://")
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+    {
+        return Ok(());
     }
     if let Some(rest) = lower.strip_prefix("http://") {
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");

@@ -530,9 +530,7 @@ impl Worker<'_, '_> {
             let Some(guard) = shutdown.guard(&s.interrupt) else { break };
             let interval = watcher.settings.idle_interval;
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let mut handle = s.session.idle()?;
-                handle.set_keepalive(interval);
-                handle.wait_with_timeout(interval)
+                s.session.idle()?.wait_with_timeout(interval)
             }))
             .unwrap_or_else(|_| {
                 Err(imap::Error::Bad("the server refused IDLE".into()))

@@ -253,7 +253,8 @@ impl Pop3 {
     /// One line into `self.line`, without its line end.
     fn read_raw(&mut self, context: &str) -> Result<(), SweepError> {
         self.line.clear();
-        let n = (&mut self.stream)
+        let n = self
+            .stream
             .by_ref()
             .take(MAX_LINE as u64)
             .read_until(b'\n', &mut self.line)
