@@ -185,16 +185,8 @@ fn idle() {
     let secs = env_u64("REBOUND_BENCH_IDLE_SECS", 120);
     let d = dovecot::Dovecot::start();
     let boxes: Vec<String> = (1..=50).map(|i| format!("box{i:02}")).collect();
-    let root = d.folder("INBOX");
-    let meta = std::fs::metadata(&root).expect("maildir");
     for b in &boxes {
-        for sub in ["", "cur", "new", "tmp"] {
-            let p = root.join(format!(".{b}")).join(sub);
-            std::fs::create_dir_all(&p).expect("folder");
-            use std::os::unix::fs::MetadataExt;
-            std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()))
-                .expect("chown");
-        }
+        d.create_folder(b);
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let config = tmp.path().join("rebound.toml");

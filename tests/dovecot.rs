@@ -227,6 +227,20 @@ impl Dovecot {
         }
     }
 
+    /// Creates a folder's Maildir (`cur`, `new`, `tmp`), owned like the
+    /// root (`name` as on disk: `A.B` is `A/B` on the wire).
+    pub fn create_folder(&self, name: &str) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.folder("INBOX")).expect("maildir");
+        let dir = self.folder(name);
+        for sub in ["", "cur", "new", "tmp"] {
+            let p = dir.join(sub);
+            std::fs::create_dir_all(&p).expect("create folder");
+            std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()))
+                .expect("chown folder");
+        }
+    }
+
     /// Messages in a folder (files in `cur/` and `new/`).
     pub fn count(&self, folder: &str) -> usize {
         ["cur", "new"]

@@ -24,20 +24,6 @@ fn files(d: &Dovecot, folder: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Creates a folder on disk, as the mail user owns it.
-fn make_folder(d: &Dovecot, maildir_name: &str) {
-    use std::os::unix::fs::MetadataExt;
-    let root = d.folder("INBOX");
-    let meta = std::fs::metadata(&root).unwrap();
-    let dir = root.join(maildir_name);
-    for sub in ["", "cur", "new", "tmp"] {
-        let p = dir.join(sub);
-        std::fs::create_dir_all(&p).unwrap();
-        std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()))
-            .unwrap();
-    }
-}
-
 #[test]
 fn leave_keeps_ordinary_mail_unread_in_place_and_unfetched_next_time() {
     let d = Dovecot::start();
@@ -126,8 +112,8 @@ fn folders_are_found_by_their_special_use_attribute() {
     );
     assert_eq!(d.count("INBOX"), 7);
     // The server's folders carry the attributes under local names.
-    make_folder(&d, ".Archiv");
-    make_folder(&d, ".Junk-E-Mail");
+    d.create_folder("Archiv");
+    d.create_folder("Junk-E-Mail");
     let out = run(sweep(&d, &db).args(args));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(summary(&out), [7, 6, 6, 6, 0, 1]);
@@ -145,8 +131,8 @@ fn on_gmail_delete_moves_to_the_trash_folder() {
     let db = db_in(&tmp);
     // Dovecot announcing Gmail's extension, with a German Gmail trash.
     d.reconfigure("protocol imap {\n  imap_capability = +X-GM-EXT-1\n}");
-    make_folder(&d, ".[Gmail]");
-    make_folder(&d, ".[Gmail].Papierkorb");
+    d.create_folder("[Gmail]");
+    d.create_folder("[Gmail].Papierkorb");
     d.deliver("INBOX", (0..8).map(|i| dovecot::bounce(i, 0)));
     let out = run(sweep(&d, &db).args(["--after", "delete"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -178,8 +164,18 @@ fn a_throttling_server_is_waited_for_and_the_sweep_completes() {
     .unwrap();
     let credential =
         rebound::sweep::config::Credential::Password(PASSWORD.into());
-    let mut held =
-        rebound::sweep::connect::open(&account, &credential).unwrap();
+    let open = || rebound::sweep::connect::open(&account, &credential);
+    let mut held = open().unwrap();
+    // The new limit holds for sessions started after the reload: wait
+    // until a third session is refused.
+    let in_force = Background::wait_until(Duration::from_secs(30), || {
+        let second = open().unwrap();
+        let third = open();
+        drop(second);
+        third.is_err()
+    });
+    assert!(in_force.is_some(), "the connection limit never applied");
+    std::thread::sleep(Duration::from_millis(300));
     let w = Background::spawn(&mut sweep(&d, &db));
     w.expect_stderr("trying again in", Duration::from_secs(30));
     assert!(w.stderr().contains("[LIMIT]"), "{}", w.stderr());

@@ -205,3 +205,35 @@ fn a_server_without_idle_is_polled() {
     w.signal("TERM");
     assert_eq!(w.wait(LONG).0, Some(0));
 }
+
+#[test]
+fn every_mailbox_is_watched_concurrently() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    d.create_folder("Bounces-A");
+    d.create_folder("Bounces-B");
+    let w = Background::spawn(watch(&d, &db).args([
+        "--mailbox",
+        "INBOX,Bounces-A,Bounces-B",
+        "--processed-folder",
+        "Done",
+    ]));
+    for m in ["INBOX", "Bounces-A", "Bounces-B"] {
+        w.expect_stderr(&format!("watching test/{m} (IDLE)"), LONG);
+    }
+    // Mail dropped into each folder's Maildir (the servers' IDLE sees the
+    // new files) is recorded and moved.
+    for (i, m) in ["Bounces-B", "Bounces-A", "INBOX"].iter().enumerate() {
+        d.deliver(m, [dovecot::bounce(i, 0)]);
+        assert!(
+            Background::wait_until(LONG, || recorded(&db) == i + 1).is_some(),
+            "{m}: {}",
+            w.stderr()
+        );
+    }
+    assert!(Background::wait_until(LONG, || d.count("Done") == 3).is_some());
+    assert!(!w.stderr().contains("trying again"), "{}", w.stderr());
+    w.signal("TERM");
+    assert_eq!(w.wait(LONG).0, Some(0));
+}

@@ -141,16 +141,21 @@ impl<'a> Sweeper<'a> {
         &mut self,
         folder: &str,
     ) -> Result<(), SweepError> {
-        let found = self
-            .session
-            .list(None, Some(&quote(folder)))
-            .map_err(imap_err(format!("looking for folder {folder}")))?;
-        if found.is_empty() {
-            self.session
-                .create(folder)
-                .map_err(imap_err(format!("creating folder {folder}")))?;
+        let exists = |s: &mut Session| -> Result<bool, SweepError> {
+            Ok(!s
+                .list(None, Some(&quote(folder)))
+                .map_err(imap_err(format!("looking for folder {folder}")))?
+                .is_empty())
+        };
+        if exists(&mut self.session)? {
+            return Ok(());
         }
-        Ok(())
+        match self.session.create(folder) {
+            Ok(()) => Ok(()),
+            // Another session (a watcher's other mailbox) made it first.
+            Err(_) if exists(&mut self.session)? => Ok(()),
+            Err(e) => Err(imap_err(format!("creating folder {folder}"))(e)),
+        }
     }
 
     /// Drops from `pending` (sorted) the ordinary messages a shared inbox
