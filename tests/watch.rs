@@ -237,3 +237,13 @@ fn every_mailbox_is_watched_concurrently() {
     w.signal("TERM");
     assert_eq!(w.wait(LONG).0, Some(0));
 }
+
+#[test]
+fn a_mailbox_that_does_not_exist_stops_the_watcher_with_exit_3() {
+    let d = Dovecot::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(&tmp);
+    let out = run(watch(&d, &db).args(["--mailbox", "No-Such-Box"]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("NONEXISTENT"), "{}", stderr(&out));
+}

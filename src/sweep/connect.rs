@@ -25,15 +25,55 @@ pub trait Stream: Read + Write + Send {
     fn tcp(&self) -> &TcpStream;
 }
 
-impl Stream for TcpStream {
-    fn tcp(&self) -> &TcpStream {
-        self
+/// A TCP connection whose reads and writes are retried when a signal
+/// interrupts them. A socket with a timeout (`SO_RCVTIMEO`) returns EINTR
+/// even for handlers installed with SA_RESTART, and the exit of a
+/// `password_command` child is enough to cause one; OpenSSL would take it
+/// for a failed handshake.
+#[derive(Debug)]
+pub struct Tcp(TcpStream);
+
+impl From<TcpStream> for Tcp {
+    fn from(s: TcpStream) -> Tcp {
+        Tcp(s)
     }
 }
 
-impl Stream for native_tls::TlsStream<TcpStream> {
+impl Read for Tcp {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+}
+
+impl Write for Tcp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Stream for Tcp {
     fn tcp(&self) -> &TcpStream {
-        self.get_ref()
+        &self.0
+    }
+}
+
+impl Stream for native_tls::TlsStream<Tcp> {
+    fn tcp(&self) -> &TcpStream {
+        &self.get_ref().0
     }
 }
 
@@ -138,9 +178,7 @@ impl<'a> Connector<'a> {
 
     /// A TCP connection to the account's server, with the network
     /// timeouts set.
-    pub(crate) fn tcp(
-        account: &AccountSettings,
-    ) -> Result<TcpStream, SweepError> {
+    pub(crate) fn tcp(account: &AccountSettings) -> Result<Tcp, SweepError> {
         let err = |source| SweepError::Connect {
             host: account.host.clone(),
             port: account.port,
@@ -155,7 +193,7 @@ impl<'a> Connector<'a> {
                 Ok(s) => {
                     s.set_read_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
                     s.set_write_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
-                    return Ok(s);
+                    return Ok(Tcp::from(s));
                 }
                 Err(e) => last = Some(e),
             }
@@ -191,7 +229,7 @@ impl<'a> Connector<'a> {
         };
         let mut tcp = Self::tcp(account)?;
         let handle =
-            tcp.try_clone().map_err(|source| SweepError::Connect {
+            tcp.0.try_clone().map_err(|source| SweepError::Connect {
                 host: account.host.clone(),
                 port: account.port,
                 source,
@@ -256,8 +294,8 @@ enum StartTlsError {
 
 /// Reads the greeting, sends STARTTLS and waits for its OK, reading byte
 /// by byte so that nothing of the TLS handshake is consumed.
-fn starttls(tcp: &mut TcpStream) -> Result<(), StartTlsError> {
-    fn line(tcp: &mut TcpStream) -> Result<String, StartTlsError> {
+fn starttls(tcp: &mut Tcp) -> Result<(), StartTlsError> {
+    fn line(tcp: &mut Tcp) -> Result<String, StartTlsError> {
         let mut buf = Vec::new();
         let mut b = [0u8];
         while !buf.ends_with(b"\n") {

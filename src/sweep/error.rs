@@ -206,12 +206,14 @@ impl SweepError {
 
     /// Whether a later attempt may succeed: lost connections, protocol
     /// failures and throttling pass; bad settings, refused credentials,
-    /// untrusted certificates, a revoked grant, the lock and the ledger
-    /// do not.
+    /// untrusted certificates, a revoked grant, a mailbox that does not
+    /// exist (RFC 5530 `[NONEXISTENT]`), the lock and the ledger do not.
     pub fn is_transient(&self) -> bool {
         match self {
+            SweepError::Imap { .. } => !self.answer().is_some_and(|a| {
+                a.to_ascii_uppercase().contains("[NONEXISTENT]")
+            }),
             SweepError::Connect { .. }
-            | SweepError::Imap { .. }
             | SweepError::Pop3 { .. }
             | SweepError::UidValidityChanged { .. } => true,
             SweepError::OAuth2 { transient, .. } => *transient,
@@ -272,7 +274,9 @@ mod tests {
             message: "-ERR [IN-USE] Mailbox is locked".into(),
         };
         assert!(pop.throttled().is_some());
-        assert_eq!(imap("Mailbox doesn't exist: X").throttled(), None);
+        let missing = imap("[NONEXISTENT] Mailbox doesn't exist: X");
+        assert_eq!(missing.throttled(), None);
+        assert!(!missing.is_transient(), "a watcher stops on it");
         assert!(
             SweepError::Imap {
                 context: "x".into(),

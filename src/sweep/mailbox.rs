@@ -55,16 +55,17 @@ pub(crate) struct Sweeper<'a> {
 }
 
 impl<'a> Sweeper<'a> {
-    /// Opens the ledger, logs in twice (at once), reads the capabilities
-    /// and resolves and creates the target folders.
+    /// Opens the ledger, logs in twice (at once) to the connector's
+    /// account, reads the capabilities and resolves and creates the
+    /// target folders.
     pub(crate) fn open(
-        account: &'a AccountSettings,
+        connector: &Connector<'a>,
         opts: &'a Options,
         parser: &'a Parser,
         observer: &'a mut dyn Observer,
     ) -> Result<Self, SweepError> {
+        let account = connector.account();
         let ledger = open_ledger(opts)?;
-        let connector = Connector::new(account)?;
         // Fetches run on a second session, so that moves on the first one
         // overlap with them; a dry run moves nothing and needs only one.
         // Both log in at the same time.

@@ -278,7 +278,8 @@ fn sweep_imap(
     parser: &Parser,
     observer: &mut dyn Observer,
 ) -> Result<SweepTotals, SweepError> {
-    let mut s = Sweeper::open(account, opts, parser, observer)?;
+    let connector = connect::Connector::new(account)?;
+    let mut s = Sweeper::open(&connector, opts, parser, observer)?;
     let mut summary = SweepTotals::default();
     for mailbox in &account.mailboxes {
         let budget = opts.limit.map(|l| l.saturating_sub(summary.messages));

@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 use imap::extensions::idle::WaitOutcome;
 
 use super::config::{AccountSettings, Protocol, WatchConfig};
+use super::connect::Connector;
 use super::error::imap_err;
 use super::mailbox::{Sweeper, drain};
 use super::{
@@ -304,10 +305,17 @@ impl Watcher {
             .collect::<Result<Vec<_>, _>>()?;
         // Create or migrate the ledger once, before the workers race to.
         drop(open_ledger(&self.opts)?);
+        // One TLS configuration per account, shared by its sessions.
+        let connectors = self
+            .accounts
+            .iter()
+            .map(Connector::new)
+            .collect::<Result<Vec<_>, _>>()?;
         let failure: Mutex<Option<SweepError>> = Mutex::new(None);
         let totals: Mutex<SweepTotals> = Mutex::new(SweepTotals::default());
         std::thread::scope(|scope| {
-            for account in &self.accounts {
+            for connector in &connectors {
+                let account = connector.account();
                 let mailboxes: Vec<Option<&str>> = match account.protocol {
                     Protocol::Imap => account
                         .mailboxes
@@ -322,6 +330,7 @@ impl Watcher {
                     scope.spawn(move || {
                         let mut worker = Worker {
                             watcher: self,
+                            connector,
                             account,
                             mailbox,
                             shutdown,
@@ -406,6 +415,8 @@ impl Observer for Shared<'_, '_> {
 /// One mailbox (or POP3 account) being watched.
 struct Worker<'w, 'o> {
     watcher: &'w Watcher,
+    /// The account's TLS configuration.
+    connector: &'w Connector<'w>,
     account: &'w AccountSettings,
     /// None for a POP3 account.
     mailbox: Option<&'w str>,
@@ -492,7 +503,7 @@ impl Worker<'_, '_> {
         let (account, shutdown) = (self.account, self.shutdown);
         let mut observer = Shared { ..self.observer };
         let mut s = Sweeper::open(
-            account,
+            self.connector,
             &watcher.opts,
             &watcher.parser,
             &mut observer,

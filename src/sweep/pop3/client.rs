@@ -19,7 +19,7 @@ use base64::Engine;
 
 use crate::sweep::SweepError;
 use crate::sweep::config::{Credential, TlsMode};
-use crate::sweep::connect::{Connector, Stream};
+use crate::sweep::connect::{Connector, Stream, Tcp};
 
 /// Longest line accepted from the server (RFC 2449 §4: 512 octets for a
 /// status line; message lines are longer in practice).
@@ -87,7 +87,7 @@ impl Pop3 {
                 plain.tcp().try_clone().map_err(|e| tls_err(e.to_string()))?;
             drop(plain);
             pop = Pop3 {
-                stream: BufReader::new(handshake(tcp)?),
+                stream: BufReader::new(handshake(Tcp::from(tcp))?),
                 line: Vec::new(),
             };
         }
