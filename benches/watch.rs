@@ -112,15 +112,15 @@ fn latency() {
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
-            let (started, lda_times) = (started.clone(), lda_times.clone());
+            let (started, lda_times, delivered) =
+                (started.clone(), lda_times.clone(), delivered.clone());
             scope.spawn(move || {
                 let msg = dovecot::bounce(i, 0);
+                let rcpt = format!("user{i}@example.org");
                 let t = Instant::now();
-                started
-                    .lock()
-                    .unwrap()
-                    .insert(format!("user{i}@example.org"), t);
+                started.lock().unwrap().insert(rcpt.clone(), t);
                 d.lda(&msg);
+                delivered.lock().unwrap().insert(rcpt, Instant::now());
                 lda_times.lock().unwrap().push(t.elapsed());
             });
         }
