@@ -20,7 +20,7 @@
 //!
 //! Errors that pass with time (a lost connection, a restarted server, a
 //! throttling answer) make the worker reconnect with capped exponential
-//! backoff and jitter ([`super::backoff`]), never shorter than a
+//! backoff and jitter (`backoff.rs`), never shorter than a
 //! throttling server's suggestion. The observer hears of the first
 //! failure of a series and of the recovery, not of every retry. Errors
 //! that do not pass (refused credentials, an untrusted certificate, a
