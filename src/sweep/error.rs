@@ -81,6 +81,15 @@ pub enum SweepError {
         /// The mailbox.
         mailbox: String,
     },
+    /// The server refused to open a mailbox (it does not exist, or the
+    /// account may not read it).
+    #[error("cannot select {mailbox}: {message}")]
+    Mailbox {
+        /// The mailbox.
+        mailbox: String,
+        /// The server's answer.
+        message: String,
+    },
     /// A POP3 command failed or the connection broke.
     #[error("POP3 error while {context}: {message}")]
     Pop3 {
@@ -143,6 +152,7 @@ impl SweepError {
             | SweepError::Tls { .. }
             | SweepError::Auth { .. }
             | SweepError::Imap { .. }
+            | SweepError::Mailbox { .. }
             | SweepError::Pop3 { .. }
             | SweepError::OAuth2 { .. }
             | SweepError::OAuth2Revoked { .. }
@@ -223,6 +233,24 @@ impl SweepError {
     }
 }
 
+/// The error of a SELECT: a refusal (`NO`, not a throttling answer) is
+/// [`SweepError::Mailbox`], anything else an IMAP error.
+pub(crate) fn select_err(
+    mailbox: &str,
+) -> impl FnOnce(imap::Error) -> SweepError + '_ {
+    move |source| {
+        let e = imap_err(format!("selecting {mailbox}"))(source);
+        match e {
+            SweepError::Imap { source: imap::Error::No(message), .. }
+                if e.throttled().is_none() =>
+            {
+                SweepError::Mailbox { mailbox: mailbox.to_string(), message }
+            }
+            e => e,
+        }
+    }
+}
+
 /// Wraps an IMAP error with what the sweep was doing.
 pub(crate) fn imap_err(
     context: impl Into<String>,
@@ -274,9 +302,12 @@ mod tests {
             message: "-ERR [IN-USE] Mailbox is locked".into(),
         };
         assert!(pop.throttled().is_some());
-        let missing = imap("[NONEXISTENT] Mailbox doesn't exist: X");
-        assert_eq!(missing.throttled(), None);
+        let no = |m: &str| select_err("X")(imap::Error::No(m.into()));
+        let missing = no("Mailbox doesn't exist: X");
+        assert!(matches!(missing, SweepError::Mailbox { .. }));
         assert!(!missing.is_transient(), "a watcher stops on it");
+        let busy = no("User is authenticated but not connected.");
+        assert!(busy.is_transient(), "{busy}");
         assert!(
             SweepError::Imap {
                 context: "x".into(),

@@ -15,7 +15,7 @@ use foldhash::{HashMap, HashMapExt};
 use super::commit::Recorder;
 use super::config::{AccountSettings, After, NonBounces};
 use super::connect::{Connector, Session, with_login};
-use super::error::{SweepError, imap_err};
+use super::error::{SweepError, imap_err, select_err};
 use super::fetch::fetch_stage;
 use super::folders::{self, Folders};
 use super::mover::{Mover, move_stage};
@@ -207,10 +207,8 @@ impl<'a> Sweeper<'a> {
         catch_up: bool,
     ) -> Result<SweepTotals, SweepError> {
         let account = &self.account.name;
-        let selected = self
-            .session
-            .select(mailbox)
-            .map_err(imap_err(format!("selecting {mailbox}")))?;
+        let selected =
+            self.session.select(mailbox).map_err(select_err(mailbox))?;
         let uidvalidity = selected.uid_validity.unwrap_or(0);
         let checkpoint = match &self.ledger {
             Some(l) => l.checkpoint(account, mailbox)?,
