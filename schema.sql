@@ -320,3 +320,35 @@ CREATE TABLE log_messages (
     recipient TEXT NOT NULL,
     sent_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- migration 6
+
+-- What the sweeps remember of mailboxes beyond the IMAP checkpoint, each
+-- written in the same transaction as the events of its batch.
+--
+-- Ordinary mail left where it was in a shared IMAP inbox (`non_bounces =
+-- "leave"` or `"flag"`), by UIDVALIDITY and UID, so that the next sweep
+-- does not fetch it again. Rows of an older UIDVALIDITY are dropped when
+-- the mailbox is renumbered, rows of messages gone from the mailbox when a
+-- sweep no longer finds them.
+CREATE TABLE left_messages (
+    account TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    left_at INTEGER NOT NULL,
+    PRIMARY KEY (account, mailbox, uidvalidity, uid)
+) WITHOUT ROWID;
+
+-- The POP3 checkpoint: every message seen in a POP3 maildrop, by its
+-- UIDL (RFC 1939 §7), as `recorded` (a bounce in the ledger: deleted
+-- with DELE unless kept; a recorded message still on the server is
+-- deleted without being fetched again) or `left` (not a bounce, or kept).
+-- Rows of messages gone from the maildrop are dropped.
+CREATE TABLE pop3_messages (
+    account TEXT NOT NULL,
+    uidl TEXT NOT NULL,
+    state TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (account, uidl)
+) WITHOUT ROWID;

@@ -18,7 +18,9 @@ mod dovecot;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rebound::sweep::config::{AccountSettings, After, Secret};
+use rebound::sweep::config::{
+    AccountSettings, After, NonBounces, Protocol, Secret,
+};
 use rebound::sweep::{Observer, Options, TlsMode, connect};
 use rebound::{ParseConfig, Parser};
 
@@ -151,6 +153,7 @@ fn main() {
     d.deliver("INBOX", msgs);
     let account = AccountSettings {
         name: "bench".into(),
+        protocol: Protocol::Imap,
         host: "127.0.0.1".into(),
         port: d.imaps_port,
         tls: TlsMode::Implicit,
@@ -162,6 +165,8 @@ fn main() {
         quarantine_folder: "Quarantine".into(),
         after: After::Move,
         flag: "$Rebound".into(),
+        non_bounces: NonBounces::Quarantine,
+        non_bounce_flag: "$NotBounce".into(),
         max_message_size: rebound::sweep::config::DEFAULT_MAX_MESSAGE_SIZE,
     };
     let parser = Parser::new(ParseConfig::default()).expect("parser");

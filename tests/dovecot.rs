@@ -1,7 +1,9 @@
-//! A private Dovecot IMAP server for the sweep tests and benchmark, run
-//! with `tests/support/dovecot-test-server.sh` in a temporary directory
-//! on free loopback ports (login `bounces` / `secret`, also accepted as an
-//! XOAUTH2 bearer token), plus a generator of authored bounce messages.
+//! A private Dovecot IMAP (and POP3) server for the sweep tests and
+//! benchmarks, run with `tests/support/dovecot-test-server.sh` in a
+//! temporary directory on free loopback ports (login `bounces` /
+//! `secret`, also accepted as an XOAUTH2 bearer token, and optionally any
+//! token an introspection endpoint calls active), delivery with Dovecot's
+//! LDA, restarts, plus a generator of authored bounce messages.
 //!
 //! A missing Dovecot is a test failure, never a skip.
 
@@ -25,6 +27,12 @@ pub struct Dovecot {
     pub imaps_port: u16,
     /// The CA certificate that signed the server certificate.
     pub ca: PathBuf,
+    /// POP3 port (offers STLS), when started with POP3.
+    pub pop3_port: u16,
+    /// POP3 implicit TLS port, when started with POP3.
+    pub pop3s_port: u16,
+    /// The OAuth2 introspection URL Dovecot asks, if any.
+    introspection: Option<String>,
 }
 
 fn script() -> PathBuf {
@@ -39,19 +47,54 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Runs the script's `start` in `dir` on `ports` (IMAP, IMAPS and
+/// optionally POP3, POP3S): the CA path, or the script's stderr.
+fn run_start(
+    dir: &Path,
+    ports: &[u16],
+    introspection: Option<&str>,
+) -> Result<PathBuf, String> {
+    let mut c = Command::new("bash");
+    c.arg(script()).arg("start").arg(dir);
+    c.args(ports.iter().map(u16::to_string));
+    if let Some(url) = introspection {
+        c.env("DOVECOT_TEST_OAUTH2_INTROSPECTION_URL", url);
+    }
+    let out = c.output().expect("run dovecot-test-server.sh");
+    match out.status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).trim().into()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
 static FILES: AtomicUsize = AtomicUsize::new(0);
 
 impl Dovecot {
-    /// Starts a server; panics (fails the test) when Dovecot is missing or
-    /// does not start.
+    /// Starts an IMAP server; panics (fails the test) when Dovecot is
+    /// missing or does not start.
     pub fn start() -> Dovecot {
+        Dovecot::launch(false, None)
+    }
+
+    /// Starts an IMAP and POP3 server (`dovecot-pop3d`).
+    pub fn start_with_pop3() -> Dovecot {
+        Dovecot::launch(true, None)
+    }
+
+    /// Starts an IMAP server that also accepts the bearer tokens the
+    /// RFC 7662 endpoint at `url` calls active (Dovecot's oauth2 passdb).
+    pub fn start_with_introspection(url: &str) -> Dovecot {
+        Dovecot::launch(false, Some(url.to_string()))
+    }
+
+    fn launch(pop3: bool, introspection: Option<String>) -> Dovecot {
         assert!(
             Path::new("/usr/sbin/dovecot").exists()
                 || Command::new("sh")
                     .args(["-c", "command -v dovecot"])
                     .output()
                     .is_ok_and(|o| o.status.success()),
-            "dovecot is not installed: the IMAP tests need it (apt-get install dovecot-imapd)"
+            "dovecot is not installed: the IMAP tests need it (apt-get install dovecot-imapd dovecot-pop3d)"
         );
         // Unix sockets live in DIR/run: keep the path short.
         let dir = tempfile::Builder::new()
@@ -59,28 +102,87 @@ impl Dovecot {
             .tempdir_in("/tmp")
             .expect("temp dir");
         for _ in 0..5 {
-            let (imap_port, imaps_port) = (free_port(), free_port());
-            if imap_port == imaps_port {
+            let ports: Vec<u16> =
+                (0..if pop3 { 4 } else { 2 }).map(|_| free_port()).collect();
+            let mut unique = ports.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            if unique.len() != ports.len() {
                 continue;
             }
-            let out = Command::new("bash")
-                .arg(script())
-                .arg("start")
-                .arg(dir.path())
-                .arg(imap_port.to_string())
-                .arg(imaps_port.to_string())
-                .output()
-                .expect("run dovecot-test-server.sh");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if out.status.success() {
-                let ca = String::from_utf8_lossy(&out.stdout).trim().into();
-                return Dovecot { dir, imap_port, imaps_port, ca };
-            }
-            if !stderr.contains("Address already in use") {
-                panic!("dovecot did not start: {stderr}");
+            match run_start(dir.path(), &ports, introspection.as_deref()) {
+                Ok(ca) => {
+                    return Dovecot {
+                        dir,
+                        imap_port: ports[0],
+                        imaps_port: ports[1],
+                        ca,
+                        pop3_port: ports.get(2).copied().unwrap_or(0),
+                        pop3s_port: ports.get(3).copied().unwrap_or(0),
+                        introspection,
+                    };
+                }
+                Err(e) if e.contains("Address already in use") => {}
+                Err(e) => panic!("dovecot did not start: {e}"),
             }
         }
         panic!("dovecot: no free ports after 5 tries");
+    }
+
+    fn ports(&self) -> Vec<u16> {
+        let mut p = vec![self.imap_port, self.imaps_port];
+        if self.pop3_port != 0 {
+            p.extend([self.pop3_port, self.pop3s_port]);
+        }
+        p
+    }
+
+    /// Stops the server (the mail stays).
+    pub fn stop(&self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+
+    /// Starts the stopped server again on the same ports (retrying while
+    /// the old sockets linger).
+    pub fn start_again(&self) {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match run_start(
+                self.dir.path(),
+                &self.ports(),
+                self.introspection.as_deref(),
+            ) {
+                Ok(_) => return,
+                Err(e) => last = e,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("dovecot did not start again: {last}");
+    }
+
+    /// Delivers one message to INBOX with Dovecot's LDA (`dovecot-lda`),
+    /// as an MTA would; the server's IDLE sessions hear of it.
+    pub fn lda(&self, message: &[u8]) {
+        use std::io::Write;
+        let mut child = Command::new("bash")
+            .arg(script())
+            .arg("deliver")
+            .arg(self.dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run dovecot-lda");
+        child.stdin.take().unwrap().write_all(message).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "dovecot-lda failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The server's directory.
@@ -122,6 +224,20 @@ impl Dovecot {
                 Some(meta.gid()),
             )
             .expect("chown message");
+        }
+    }
+
+    /// Creates a folder's Maildir (`cur`, `new`, `tmp`), owned like the
+    /// root (`name` as on disk: `A.B` is `A/B` on the wire).
+    pub fn create_folder(&self, name: &str) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.folder("INBOX")).expect("maildir");
+        let dir = self.folder(name);
+        for sub in ["", "cur", "new", "tmp"] {
+            let p = dir.join(sub);
+            std::fs::create_dir_all(&p).expect("create folder");
+            std::os::unix::fs::chown(&p, Some(meta.uid()), Some(meta.gid()))
+                .expect("chown folder");
         }
     }
 

@@ -14,8 +14,15 @@ use crate::util::rebound;
 /// `rebound sweep` of account `test` over implicit TLS against `d`,
 /// trusting its CA, with the ledger at `db`, but no credential yet.
 fn sweep_as(d: &Dovecot, db: &Path) -> Command {
+    command_as("sweep", d, db)
+}
+
+/// `rebound <sub>` (`sweep` or `watch`) of account `test` over implicit
+/// TLS against `d`, trusting its CA, with the ledger at `db`, but no
+/// credential yet.
+pub(crate) fn command_as(sub: &str, d: &Dovecot, db: &Path) -> Command {
     let mut c = rebound();
-    c.args(["sweep", "--host", "127.0.0.1", "--user", USER])
+    c.args([sub, "--host", "127.0.0.1", "--user", USER])
         .args(["--port", &d.imaps_port.to_string(), "--tls", "implicit"])
         .arg("--ca-file")
         .arg(&d.ca)
@@ -34,7 +41,7 @@ pub(crate) fn sweep(d: &Dovecot, db: &Path) -> Command {
     c
 }
 
-fn run(c: &mut Command) -> Output {
+pub(crate) fn run(c: &mut Command) -> Output {
     let out = c.output().expect("rebound runs");
     eprintln!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -45,13 +52,13 @@ fn run(c: &mut Command) -> Output {
     out
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The numbers of the summary line: (messages, reports, records, new,
 /// already recorded, quarantined).
-fn summary(o: &Output) -> [usize; 6] {
+pub(crate) fn summary(o: &Output) -> [usize; 6] {
     let err = stderr(o);
     let line = err
         .lines()
@@ -66,11 +73,11 @@ fn summary(o: &Output) -> [usize; 6] {
     [nums[0], nums[1], nums[2], nums[3], nums[4], nums[5]]
 }
 
-fn db_in(dir: &tempfile::TempDir) -> PathBuf {
+pub(crate) fn db_in(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("ledger.db")
 }
 
-fn checkpoint(db: &Path, mailbox: &str) -> (u32, u32) {
+pub(crate) fn checkpoint(db: &Path, mailbox: &str) -> (u32, u32) {
     let c = Ledger::open(db)
         .unwrap()
         .checkpoint("test", mailbox)
@@ -479,7 +486,7 @@ fn without_the_move_extension_copy_and_expunge_do_it_and_delete_works() {
 }
 
 /// Events in the ledger, and how many distinct sources they name.
-fn events(db: &Path) -> (usize, usize) {
+pub(crate) fn events(db: &Path) -> (usize, usize) {
     let c = rusqlite::Connection::open(db).unwrap();
     c.query_row(
         "SELECT COUNT(*), COUNT(DISTINCT source) FROM events",

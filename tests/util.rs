@@ -59,3 +59,105 @@ pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A `rebound` running in the background (a watcher), its stderr
+/// collected line by line; killed (SIGKILL) if still running when dropped.
+pub struct Background {
+    child: std::process::Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Background {
+    /// Spawns `cmd` with stderr captured.
+    pub fn spawn(cmd: &mut Command) -> Background {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("rebound starts");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[rebound] {line}");
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Background { child, stderr }
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `cond` holds (checked every 20 ms), at most `limit`;
+    /// returns how long it took, None on timeout.
+    pub fn wait_until(
+        limit: std::time::Duration,
+        mut cond: impl FnMut() -> bool,
+    ) -> Option<std::time::Duration> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if cond() {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Waits until stderr contains `needle` (panics after `limit`).
+    pub fn expect_stderr(&self, needle: &str, limit: std::time::Duration) {
+        if Background::wait_until(limit, || self.stderr().contains(needle))
+            .is_none()
+        {
+            panic!(
+                "no {needle:?} on stderr after {limit:?}:\n{}",
+                self.stderr()
+            );
+        }
+    }
+
+    /// Sends a signal (`TERM`, `INT`, `KILL`).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{name}");
+    }
+
+    /// Waits for the exit (panics after `limit`): the exit code (None
+    /// when killed by a signal) and everything printed on stderr.
+    pub fn wait(
+        mut self,
+        limit: std::time::Duration,
+    ) -> (Option<i32>, String) {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread take the last lines.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                return (status.code(), self.stderr());
+            }
+            if start.elapsed() > limit {
+                panic!("still running after {limit:?}:\n{}", self.stderr());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

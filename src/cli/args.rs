@@ -24,6 +24,9 @@ pub enum Command {
     /// Sweep IMAP bounce mailboxes into the ledger (for cron): fetch new
     /// mail, record it, move it; quarantine what is not a bounce.
     Sweep(Box<cmd::sweep::SweepArgs>),
+    /// Watch the mailboxes and sweep each new message as it arrives (IMAP
+    /// IDLE; polling without it and for POP3); the flags of `sweep`.
+    Watch(Box<cmd::watch::WatchArgs>),
     /// Parse bounce mail (or read webhook events) and record the results
     /// in the ledger.
     Ingest(cmd::ingest::IngestArgs),

@@ -10,11 +10,10 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use rusqlite::params;
-
 use super::addresses::Stored;
 use super::batch::Batch;
 use super::key::{Key, key_day};
+use super::mailbox::write_checkpoint;
 use super::{Checkpoint, Ledger, LedgerError};
 use crate::pipeline::Report;
 use crate::time;
@@ -152,25 +151,6 @@ impl Ledger {
         self.known = known;
         Ok((each, new))
     }
-}
-
-/// Advances an IMAP checkpoint.
-fn write_checkpoint(
-    tx: &rusqlite::Transaction<'_>,
-    cp: &Checkpoint,
-    now: i64,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO checkpoints
-           (account, mailbox, uidvalidity, last_uid, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (account, mailbox) DO UPDATE SET
-           uidvalidity = excluded.uidvalidity,
-           last_uid = excluded.last_uid,
-           updated_at = excluded.updated_at",
-        params![cp.account, cp.mailbox, cp.uidvalidity, cp.last_uid, now],
-    )?;
-    Ok(())
 }
 
 /// At most this many address rows are kept between batches (a few hundred

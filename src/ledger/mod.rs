@@ -10,7 +10,8 @@
 //!
 //! Concerns, one module each: `open` (opening a ledger), `migrate` (the
 //! schema migrations), `error` ([`LedgerError`]), [`ingest`] (recording
-//! reports and webhook events), `key` (event identity and the duplicate
+//! reports and webhook events), [`mailbox`] (what sweeps remember of the
+//! mailboxes they read), `key` (event identity and the duplicate
 //! check), `batch` (the batch writer: events in, address states updated in
 //! memory and written once), `addresses` (address rows and their event
 //! chains), [`state`] (the address state machine), [`history`] (one address's
@@ -29,6 +30,7 @@ pub mod history;
 pub mod ingest;
 mod key;
 pub mod logs;
+pub mod mailbox;
 mod migrate;
 mod open;
 pub mod sends;
@@ -45,6 +47,7 @@ use error::ledger_error;
 
 pub use error::LedgerError;
 pub use ingest::{IngestItem, IngestSummary};
+pub use mailbox::{Pop3State, Swept};
 pub use migrate::schema_version;
 pub use open::LedgerOptions;
 pub use state::{AddressState, Policy, State, SuppressionReason};

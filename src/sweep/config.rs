@@ -13,6 +13,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use super::oauth2::{OAuth2Config, OAuth2Layer};
 use super::{SweepError, utf7};
 
 /// Messages larger than this are read only up to this size by default
@@ -33,6 +34,23 @@ pub struct Config {
     /// (`rebound::serve::config`); sweeps leave it alone.
     #[serde(default)]
     pub serve: Option<toml::Table>,
+    /// Settings of `rebound watch` (`[watch]`).
+    #[serde(default)]
+    pub watch: WatchConfig,
+}
+
+/// The `[watch]` table: how `rebound watch` waits, in seconds.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// How often a mailbox whose server lacks IDLE (and every POP3
+    /// account) is polled.
+    pub poll_interval: Option<u64>,
+    /// How long one IDLE command may last before it is renewed (at most
+    /// 29 minutes, RFC 2177).
+    pub idle_interval: Option<u64>,
+    /// The longest wait between two reconnection attempts.
+    pub max_backoff: Option<u64>,
 }
 
 impl Config {
@@ -67,6 +85,16 @@ pub enum TlsMode {
     None,
 }
 
+/// The mail access protocol of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// IMAP (RFC 3501): folders, moves, IDLE.
+    Imap,
+    /// POP3 (RFC 1939): one maildrop, messages kept or deleted.
+    Pop3,
+}
+
 /// What happens to a recorded message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,8 +103,25 @@ pub enum After {
     Move,
     /// Leave it in place and set a flag.
     Flag,
-    /// Delete it (expunge).
+    /// Delete it (expunge; `DELE` over POP3).
     Delete,
+    /// Leave it untouched; the checkpoint (IMAP) or the remembered UIDL
+    /// (POP3) keeps it from being fetched again.
+    Keep,
+}
+
+/// What happens to a message that is not a bounce (or cannot be parsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NonBounces {
+    /// Leave it where it was, unread state untouched, and remember it (by
+    /// UIDVALIDITY and UID, or by UIDL) so it is not fetched again: for
+    /// shared inboxes.
+    Leave,
+    /// Move it to the quarantine folder (the IMAP default).
+    Quarantine,
+    /// Leave it, set `non_bounce_flag` on it, and remember it.
+    Flag,
 }
 
 /// One account as configured: every key optional.
@@ -85,9 +130,12 @@ pub enum After {
 pub struct AccountConfig {
     /// Name used in the ledger and the lock file (default `user@host`).
     pub name: Option<String>,
+    /// `imap` (default) or `pop3`.
+    pub protocol: Option<Protocol>,
     /// Server host name.
     pub host: Option<String>,
-    /// Server port (default 993 for implicit TLS, else 143).
+    /// Server port (default 993 for implicit TLS, else 143; POP3: 995,
+    /// else 110).
     pub port: Option<u16>,
     /// TLS mode (default implicit).
     pub tls: Option<TlsMode>,
@@ -106,6 +154,8 @@ pub struct AccountConfig {
     pub password_command: Option<String>,
     /// Shell command printing an OAuth2 bearer token (XOAUTH2 login).
     pub oauth2_token_command: Option<String>,
+    /// OAuth2 refresh grant (RFC 6749 §6) run by rebound itself.
+    pub oauth2: Option<OAuth2Layer>,
     /// Mailboxes to sweep (default INBOX).
     pub mailboxes: Option<Vec<String>>,
     /// Folder for recorded messages (default `Processed`).
@@ -117,6 +167,11 @@ pub struct AccountConfig {
     pub after: Option<After>,
     /// The flag set by `after = "flag"` (default `$Rebound`).
     pub flag: Option<String>,
+    /// What happens to messages that are not bounces (default
+    /// quarantine; POP3: leave).
+    pub non_bounces: Option<NonBounces>,
+    /// The flag set by `non_bounces = "flag"` (default `$NotBounce`).
+    pub non_bounce_flag: Option<String>,
     /// Read at most this many bytes of a message.
     pub max_message_size: Option<u32>,
 }
@@ -132,6 +187,9 @@ pub enum Secret {
     PasswordCommand(String),
     /// An OAuth2 bearer token printed by a shell command.
     OAuth2Command(String),
+    /// An OAuth2 access token obtained (and refreshed) with a refresh
+    /// token ([`super::oauth2`]).
+    OAuth2(OAuth2Config),
 }
 
 /// The credential itself, once read.
@@ -157,6 +215,8 @@ impl std::fmt::Debug for Credential {
 pub struct AccountSettings {
     /// Name used in the ledger and the lock file.
     pub name: String,
+    /// IMAP or POP3.
+    pub protocol: Protocol,
     /// Server host name.
     pub host: String,
     /// Server port.
@@ -170,23 +230,29 @@ pub struct AccountSettings {
     /// Where the password or token comes from.
     pub secret: Secret,
     /// Mailboxes to sweep, as sent to the server (modified UTF-7, see
-    /// [`utf7`]).
+    /// [`utf7`]); `INBOX` for POP3.
     pub mailboxes: Vec<String>,
-    /// Folder for recorded messages (modified UTF-7).
+    /// Folder for recorded messages (modified UTF-7), or a SPECIAL-USE
+    /// attribute such as `\Archive` (RFC 6154) that names it.
     pub processed_folder: String,
-    /// Folder for quarantined messages (modified UTF-7).
+    /// Folder for quarantined messages (modified UTF-7, or a SPECIAL-USE
+    /// attribute).
     pub quarantine_folder: String,
     /// What to do with recorded messages.
     pub after: After,
     /// The flag set by [`After::Flag`].
     pub flag: String,
+    /// What to do with messages that are not bounces.
+    pub non_bounces: NonBounces,
+    /// The flag set by [`NonBounces::Flag`].
+    pub non_bounce_flag: String,
     /// Read at most this many bytes of a message.
     pub max_message_size: u32,
 }
 
 impl AccountConfig {
     /// This layer with every key set in `over` replaced by that value.
-    /// The four secret sources exclude each other: one given in `over`
+    /// The five secret sources exclude each other: one given in `over`
     /// replaces whichever this layer had.
     pub fn overridden_by(self, over: &AccountConfig) -> AccountConfig {
         let o = over.clone();
@@ -194,23 +260,33 @@ impl AccountConfig {
             || o.password_file.is_some()
             || o.password_command.is_some()
             || o.oauth2_token_command.is_some()
+            || o.oauth2.is_some()
         {
             &o
         } else {
             &self
         };
-        let (password_env, password_file, password_command, oauth2) = (
+        let (password_env, password_file, password_command, command) = (
             s.password_env.clone(),
             s.password_file.clone(),
             s.password_command.clone(),
             s.oauth2_token_command.clone(),
         );
+        // The flags' oauth2 keys refine the file's table key by key.
+        let oauth2 = match (&self.oauth2, &o.oauth2) {
+            (Some(file), Some(flags)) => {
+                Some(file.clone().overridden_by(flags))
+            }
+            _ => s.oauth2.clone(),
+        };
         AccountConfig {
             password_env,
             password_file,
             password_command,
-            oauth2_token_command: oauth2,
+            oauth2_token_command: command,
+            oauth2,
             name: o.name.or(self.name),
+            protocol: o.protocol.or(self.protocol),
             host: o.host.or(self.host),
             port: o.port.or(self.port),
             tls: o.tls.or(self.tls),
@@ -222,6 +298,8 @@ impl AccountConfig {
             quarantine_folder: o.quarantine_folder.or(self.quarantine_folder),
             after: o.after.or(self.after),
             flag: o.flag.or(self.flag),
+            non_bounces: o.non_bounces.or(self.non_bounces),
+            non_bounce_flag: o.non_bounce_flag.or(self.non_bounce_flag),
             max_message_size: o.max_message_size.or(self.max_message_size),
         }
     }
@@ -241,25 +319,41 @@ impl AccountConfig {
                 "tls = none sends the password in clear text; it needs --insecure (insecure = true)",
             ));
         }
-        let port = self.port.unwrap_or(match tls {
-            TlsMode::Implicit => 993,
-            TlsMode::Starttls | TlsMode::None => 143,
+        let protocol = self.protocol.unwrap_or(Protocol::Imap);
+        let port = self.port.unwrap_or(match (protocol, tls) {
+            (Protocol::Imap, TlsMode::Implicit) => 993,
+            (Protocol::Imap, TlsMode::Starttls | TlsMode::None) => 143,
+            (Protocol::Pop3, TlsMode::Implicit) => 995,
+            (Protocol::Pop3, TlsMode::Starttls | TlsMode::None) => 110,
         });
         let mut secrets = Vec::new();
         secrets.extend(self.password_env.map(Secret::PasswordEnv));
         secrets.extend(self.password_file.map(Secret::PasswordFile));
         secrets.extend(self.password_command.map(Secret::PasswordCommand));
         secrets.extend(self.oauth2_token_command.map(Secret::OAuth2Command));
+        if let Some(layer) = self.oauth2 {
+            secrets.push(Secret::OAuth2(layer.resolve()?));
+        }
         if secrets.len() > 1 {
             return Err(cfg(
-                "give only one of password_env, password_file, password_command, oauth2_token_command",
+                "give only one of password_env, password_file, password_command, oauth2_token_command, oauth2",
             ));
         }
         let secret = secrets.pop().ok_or_else(|| {
             cfg(
-                "no credential: give password_env, password_file, password_command or oauth2_token_command",
+                "no credential: give password_env, password_file, password_command, oauth2_token_command or oauth2",
             )
         })?;
+        if protocol == Protocol::Pop3 {
+            pop3_fits(&self.mailboxes, &self.after, &self.non_bounces)?;
+            if self.processed_folder.is_some()
+                || self.quarantine_folder.is_some()
+            {
+                return Err(cfg(
+                    "POP3 has no folders: processed_folder and quarantine_folder apply to IMAP only",
+                ));
+            }
+        }
         let mailboxes = self.mailboxes.unwrap_or_else(|| vec!["INBOX".into()]);
         if mailboxes.is_empty() {
             return Err(cfg("the mailbox list is empty"));
@@ -282,19 +376,24 @@ impl AccountConfig {
         let mailboxes = mailboxes.iter().map(|m| utf7::encode(m)).collect();
         let processed_folder = utf7::encode(&processed_folder);
         let quarantine_folder = utf7::encode(&quarantine_folder);
-        let flag = self.flag.unwrap_or_else(|| "$Rebound".into());
-        if flag.is_empty()
-            || !flag
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"(){%*\"]".contains(&b))
-        {
-            return Err(SweepError::Config(format!(
-                "{flag:?} is not a valid IMAP flag"
-            )));
-        }
+        let flag =
+            checked_flag(self.flag.unwrap_or_else(|| "$Rebound".into()))?;
+        let non_bounce_flag = checked_flag(
+            self.non_bounce_flag.unwrap_or_else(|| "$NotBounce".into()),
+        )?;
         let name = self.name.unwrap_or_else(|| format!("{user}@{host}"));
+        let (after, non_bounces) = match protocol {
+            Protocol::Imap => (
+                self.after.unwrap_or(After::Move),
+                self.non_bounces.unwrap_or(NonBounces::Quarantine),
+            ),
+            Protocol::Pop3 => {
+                (self.after.unwrap_or(After::Delete), NonBounces::Leave)
+            }
+        };
         Ok(AccountSettings {
             name,
+            protocol,
             host,
             port,
             tls,
@@ -304,8 +403,10 @@ impl AccountConfig {
             mailboxes,
             processed_folder,
             quarantine_folder,
-            after: self.after.unwrap_or(After::Move),
+            after,
             flag,
+            non_bounces,
+            non_bounce_flag,
             max_message_size: self
                 .max_message_size
                 .unwrap_or(DEFAULT_MAX_MESSAGE_SIZE)
@@ -314,11 +415,56 @@ impl AccountConfig {
     }
 }
 
+/// `flag` if it is a valid IMAP flag or keyword.
+fn checked_flag(flag: String) -> Result<String, SweepError> {
+    if flag.is_empty()
+        || !flag
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"(){%*\"]".contains(&b))
+    {
+        return Err(SweepError::Config(format!(
+            "{flag:?} is not a valid IMAP flag"
+        )));
+    }
+    Ok(flag)
+}
+
+/// Checks the settings of a POP3 account: one maildrop, no moves, no
+/// flags, non-bounces always left on the server.
+fn pop3_fits(
+    mailboxes: &Option<Vec<String>>,
+    after: &Option<After>,
+    non_bounces: &Option<NonBounces>,
+) -> Result<(), SweepError> {
+    let cfg = |m: &str| Err(SweepError::Config(m.to_string()));
+    if mailboxes
+        .as_ref()
+        .is_some_and(|m| m.len() != 1 || !m[0].eq_ignore_ascii_case("INBOX"))
+    {
+        return cfg("POP3 has one maildrop: mailboxes must be [\"INBOX\"]");
+    }
+    if matches!(after, Some(After::Move | After::Flag)) {
+        return cfg(
+            "POP3 can only delete or keep: after = \"delete\" or \"keep\"",
+        );
+    }
+    if matches!(non_bounces, Some(NonBounces::Quarantine | NonBounces::Flag)) {
+        return cfg(
+            "POP3 has no folders or flags: non-bounces are left on the server (non_bounces = \"leave\")",
+        );
+    }
+    Ok(())
+}
+
 impl Secret {
     /// Reads the password or token (runs the command, reads the file or
-    /// the variable). Trailing line ends are dropped.
+    /// the variable, or takes the cached OAuth2 access token, refreshing
+    /// it when it has expired). Trailing line ends are dropped.
     pub fn read(&self) -> Result<Credential, SweepError> {
         let value = match self {
+            Secret::OAuth2(c) => {
+                return Ok(Credential::BearerToken(c.access_token(false)?));
+            }
             Secret::PasswordEnv(var) => std::env::var(var).map_err(|_| {
                 SweepError::Config(format!(
                     "environment variable {var} (the password) is not set"
@@ -349,6 +495,18 @@ impl Secret {
             Secret::OAuth2Command(_) => Credential::BearerToken(value),
             _ => Credential::Password(value),
         })
+    }
+
+    /// After the server refused a credential: a fresh one when the secret
+    /// can give one (an OAuth2 grant refreshes its access token, which may
+    /// have been revoked or expired early), else None.
+    pub fn renewed(&self) -> Result<Option<Credential>, SweepError> {
+        match self {
+            Secret::OAuth2(c) => {
+                Ok(Some(Credential::BearerToken(c.access_token(true)?)))
+            }
+            _ => Ok(None),
+        }
     }
 }
 

@@ -14,14 +14,82 @@ use std::time::Duration;
 use native_tls::{Certificate, TlsConnector};
 
 use super::SweepError;
-use super::config::{AccountSettings, Credential, TlsMode};
+use super::config::{AccountSettings, Credential, Secret, TlsMode};
 
 /// How long a connect or a single read or write may take.
 pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A byte stream to the server (TCP or TLS over TCP).
-pub trait Stream: Read + Write + Send {}
-impl<T: Read + Write + Send> Stream for T {}
+pub trait Stream: Read + Write + Send {
+    /// The TCP connection underneath.
+    fn tcp(&self) -> &TcpStream;
+}
+
+/// A TCP connection whose reads and writes are retried when a signal
+/// interrupts them. A socket with a timeout (`SO_RCVTIMEO`) returns EINTR
+/// even for handlers installed with SA_RESTART, and the exit of a
+/// `password_command` child is enough to cause one; OpenSSL would take it
+/// for a failed handshake.
+#[derive(Debug)]
+pub struct Tcp(TcpStream);
+
+impl From<TcpStream> for Tcp {
+    fn from(s: TcpStream) -> Tcp {
+        Tcp(s)
+    }
+}
+
+impl Read for Tcp {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+}
+
+impl Write for Tcp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Stream for Tcp {
+    fn tcp(&self) -> &TcpStream {
+        &self.0
+    }
+}
+
+impl Stream for native_tls::TlsStream<Tcp> {
+    fn tcp(&self) -> &TcpStream {
+        &self.get_ref().0
+    }
+}
+
+/// Lets IDLE wait with a timeout. The IDLE handle of the `imap` crate
+/// clears the timeout (`None`) when its wait ends; the stream goes back to
+/// [`NETWORK_TIMEOUT`] instead, so that no later read can hang forever.
+impl imap::extensions::idle::SetReadTimeout for Box<dyn Stream> {
+    fn set_read_timeout(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> imap::error::Result<()> {
+        self.tcp()
+            .set_read_timeout(Some(timeout.unwrap_or(NETWORK_TIMEOUT)))
+            .map_err(imap::Error::Io)
+    }
+}
 
 /// A logged-in IMAP session.
 pub type Session = imap::Session<Box<dyn Stream>>;
@@ -72,8 +140,18 @@ impl<'a> Connector<'a> {
         &self,
         credential: &Credential,
     ) -> Result<Session, SweepError> {
-        let client = self.connect()?;
-        login(client, &self.account.user, credential)
+        Ok(self.open_interruptible(credential)?.0)
+    }
+
+    /// [`Connector::open`], also returning a handle on the TCP connection
+    /// with which another thread can cut it (`shutdown`), ending a read
+    /// that waits on it (an IDLE that must stop).
+    pub fn open_interruptible(
+        &self,
+        credential: &Credential,
+    ) -> Result<(Session, TcpStream), SweepError> {
+        let (client, tcp) = self.connect()?;
+        Ok((login(client, &self.account.user, credential)?, tcp))
     }
 
     /// The TLS settings: verification always on; with a CA file, that CA is
@@ -98,7 +176,9 @@ impl<'a> Connector<'a> {
         })
     }
 
-    fn tcp(account: &AccountSettings) -> Result<TcpStream, SweepError> {
+    /// A TCP connection to the account's server, with the network
+    /// timeouts set.
+    pub(crate) fn tcp(account: &AccountSettings) -> Result<Tcp, SweepError> {
         let err = |source| SweepError::Connect {
             host: account.host.clone(),
             port: account.port,
@@ -113,7 +193,7 @@ impl<'a> Connector<'a> {
                 Ok(s) => {
                     s.set_read_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
                     s.set_write_timeout(Some(NETWORK_TIMEOUT)).map_err(err)?;
-                    return Ok(s);
+                    return Ok(Tcp::from(s));
                 }
                 Err(e) => last = Some(e),
             }
@@ -126,13 +206,34 @@ impl<'a> Connector<'a> {
         })))
     }
 
-    fn connect(&self) -> Result<imap::Client<Box<dyn Stream>>, SweepError> {
+    /// The account connected to.
+    pub(crate) fn account(&self) -> &'a AccountSettings {
+        self.account
+    }
+
+    /// The TLS configuration, unless the connection stays plain.
+    pub(crate) fn tls(&self) -> Option<&TlsConnector> {
+        match &self.security {
+            Security::Plain => None,
+            Security::Implicit(c) | Security::Starttls(c) => Some(c),
+        }
+    }
+
+    fn connect(
+        &self,
+    ) -> Result<(imap::Client<Box<dyn Stream>>, TcpStream), SweepError> {
         let account = self.account;
         let tls_err = |message: String| SweepError::Tls {
             host: account.host.clone(),
             message,
         };
         let mut tcp = Self::tcp(account)?;
+        let handle =
+            tcp.0.try_clone().map_err(|source| SweepError::Connect {
+                host: account.host.clone(),
+                port: account.port,
+                source,
+            })?;
         let stream: Box<dyn Stream> = match &self.security {
             Security::Plain => Box::new(tcp),
             Security::Implicit(connector) => Box::new(
@@ -163,7 +264,26 @@ impl<'a> Connector<'a> {
                 source: e,
             })?;
         }
-        Ok(client)
+        Ok((client, handle))
+    }
+}
+
+/// Logs in with the account's credential through `open`; when the server
+/// refuses a credential that can be renewed (an OAuth2 access token,
+/// revoked or expired early), renews it and tries once more.
+pub(crate) fn with_login<T>(
+    secret: &Secret,
+    mut open: impl FnMut(&Credential) -> Result<T, SweepError>,
+) -> Result<T, SweepError> {
+    let credential = secret.read()?;
+    match open(&credential) {
+        Err(e @ SweepError::Auth { .. }) if e.throttled().is_none() => {
+            match secret.renewed()? {
+                Some(fresh) => open(&fresh),
+                None => Err(e),
+            }
+        }
+        other => other,
     }
 }
 
@@ -174,8 +294,8 @@ enum StartTlsError {
 
 /// Reads the greeting, sends STARTTLS and waits for its OK, reading byte
 /// by byte so that nothing of the TLS handshake is consumed.
-fn starttls(tcp: &mut TcpStream) -> Result<(), StartTlsError> {
-    fn line(tcp: &mut TcpStream) -> Result<String, StartTlsError> {
+fn starttls(tcp: &mut Tcp) -> Result<(), StartTlsError> {
+    fn line(tcp: &mut Tcp) -> Result<String, StartTlsError> {
         let mut buf = Vec::new();
         let mut b = [0u8];
         while !buf.ends_with(b"\n") {

@@ -25,7 +25,7 @@ pub(crate) struct Fetched {
 /// Cuts (UID, size) pairs into batches of at most `count` messages and
 /// [`BATCH_BYTES`] bytes (sizes counted up to `cap`; a single message
 /// over the byte limit is a batch of its own).
-fn cut(
+pub(crate) fn cut(
     sizes: &[(u32, u32)],
     cap: u32,
     count: usize,

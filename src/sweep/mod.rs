@@ -32,25 +32,37 @@
 //! report parts come before the returned copy of the original).
 //!
 //! Only one sweep per ledger and account runs at a time ([`lock`]).
+//!
+//! Around that core: [`watch`] runs sweeps for ever, one IDLE session per
+//! mailbox; [`pop3`] sweeps POP3 maildrops (UIDLs in the ledger); a shared
+//! inbox leaves ordinary mail where it is (`non_bounces`, remembered in
+//! the ledger); folders may be named by SPECIAL-USE attribute and Gmail
+//! deletes to its trash (`folders`); [`oauth2`] refreshes access tokens;
+//! servers that throttle are waited for (`error`, `backoff`).
 
+mod backoff;
 mod commit;
 pub mod config;
 pub mod connect;
 mod error;
 mod fetch;
+mod folders;
 pub mod lock;
 mod mailbox;
 mod mover;
+pub mod oauth2;
 mod parse;
+pub mod pop3;
 mod uidset;
 pub mod utf7;
+pub mod watch;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::ledger::{Ledger, LedgerOptions};
 use crate::pipeline::{Parser, Report};
-use config::{AccountSettings, After};
-use error::imap_err;
+use config::{AccountSettings, Protocol};
 use mailbox::Sweeper;
 
 pub use config::{AccountConfig, Config, TlsMode};
@@ -115,6 +127,17 @@ pub enum MessageFate<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// Not a bounce or not parseable, and left where it was (a shared
+    /// inbox, `non_bounces = "leave"` or `"flag"`, or POP3); remembered so
+    /// that it is not fetched again.
+    Left {
+        /// `imap:account/mailbox/uid` or `pop3:account/uidl`.
+        source: &'a str,
+        /// Its subject, when it has one.
+        subject: Option<&'a str>,
+        /// Why.
+        reason: &'a str,
+    },
 }
 
 /// Receives progress while a sweep runs (on the thread that called
@@ -127,6 +150,30 @@ pub trait Observer {
     /// A batch was committed; `new_events` are the row ids of the events
     /// it recorded for the first time (for `--notify`).
     fn committed(&mut self, _ledger: &Ledger, _new_events: &[i64]) {}
+    /// An attempt failed with an error that passes with time (a lost
+    /// connection, a server asking to slow down); it is tried again
+    /// after `wait`. A watcher reports only the first failure of a
+    /// series, then [`Observer::recovered`].
+    fn retrying(
+        &mut self,
+        _account: &str,
+        _mailbox: Option<&str>,
+        _error: &SweepError,
+        _wait: Duration,
+    ) {
+    }
+    /// Connected again after `attempts` failed attempts over `down`.
+    fn recovered(
+        &mut self,
+        _account: &str,
+        _mailbox: Option<&str>,
+        _attempts: u32,
+        _down: Duration,
+    ) {
+    }
+    /// `rebound watch` waits for new mail in a mailbox: with IDLE, or by
+    /// polling (`idle` false).
+    fn watching(&mut self, _account: &str, _mailbox: &str, _idle: bool) {}
 }
 
 /// Counts of one sweep.
@@ -144,6 +191,8 @@ pub struct SweepTotals {
     pub duplicates: usize,
     /// Messages put in quarantine.
     pub quarantined: usize,
+    /// Messages that are not bounces, left where they were.
+    pub left: usize,
     /// Messages read only up to the size cap.
     pub truncated: usize,
 }
@@ -156,11 +205,15 @@ impl std::ops::AddAssign for SweepTotals {
         self.new_events += o.new_events;
         self.duplicates += o.duplicates;
         self.quarantined += o.quarantined;
+        self.left += o.left;
         self.truncated += o.truncated;
     }
 }
 
-/// Sweeps every mailbox of one account.
+/// Sweeps every mailbox of one account (IMAP) or its maildrop (POP3).
+/// A server that asks to slow down is given the time it asks for (or a
+/// growing backoff), for at most [`THROTTLE_PATIENCE`] in all; what was
+/// committed before stays committed.
 pub fn sweep(
     account: &AccountSettings,
     opts: &Options,
@@ -168,63 +221,73 @@ pub fn sweep(
     observer: &mut dyn Observer,
 ) -> Result<SweepTotals, SweepError> {
     let _lock = lock::acquire(&opts.db, &account.name)?;
-    // A dry run only reads the checkpoints, and creates no ledger.
-    let ledger = match opts.dry_run {
+    let mut waited = Duration::ZERO;
+    let mut summary = SweepTotals::default();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let budget = opts.limit.map(|l| l.saturating_sub(summary.messages));
+        let run = Options { limit: budget, ..opts.clone() };
+        let result = match account.protocol {
+            Protocol::Imap => sweep_imap(account, &run, parser, observer),
+            Protocol::Pop3 => {
+                pop3::sweep(account, &run, parser, observer, None)
+            }
+        };
+        let e = match result {
+            Ok(s) => {
+                summary += s;
+                return Ok(summary);
+            }
+            Err(e) => e,
+        };
+        let Some(suggested) = e.throttled() else { return Err(e) };
+        let wait =
+            backoff::delay(attempt, backoff::MAX_THROTTLE_WAIT, suggested);
+        if waited + wait > THROTTLE_PATIENCE {
+            return Err(e);
+        }
+        observer.retrying(&account.name, None, &e, wait);
+        std::thread::sleep(wait);
+        waited += wait;
+    }
+}
+
+/// The ledger of a sweep; a dry run only reads the checkpoints, and
+/// creates no ledger.
+pub(crate) fn open_ledger(
+    opts: &Options,
+) -> Result<Option<Ledger>, SweepError> {
+    Ok(match opts.dry_run {
         false => Some(Ledger::open_with(&opts.db, &opts.ledger)?),
         true if opts.db.exists() => Some(Ledger::open_with(
             &opts.db,
             &LedgerOptions { read_only: true, ..opts.ledger.clone() },
         )?),
         true => None,
-    };
-    let credential = account.secret.read()?;
+    })
+}
+
+/// A sweep waits at most this long in all for a throttling server.
+pub const THROTTLE_PATIENCE: Duration = Duration::from_secs(15 * 60);
+
+/// One pass over every mailbox of an IMAP account.
+fn sweep_imap(
+    account: &AccountSettings,
+    opts: &Options,
+    parser: &Parser,
+    observer: &mut dyn Observer,
+) -> Result<SweepTotals, SweepError> {
     let connector = connect::Connector::new(account)?;
-    // Fetches run on a second session, so that moves on the first one
-    // overlap with them; a dry run moves nothing and needs only one. Both
-    // log in at the same time.
-    let (session, reader) = std::thread::scope(|scope| {
-        let reader = (!opts.dry_run)
-            .then(|| scope.spawn(|| connector.open(&credential)));
-        let session = connector.open(&credential);
-        let reader = reader.map(|r| {
-            r.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-        });
-        (session, reader)
-    });
-    let (mut session, reader) = (session?, reader.transpose()?);
-    let caps =
-        session.capabilities().map_err(imap_err("asking for capabilities"))?;
-    let (has_move, has_uidplus) =
-        (caps.has_str("MOVE"), caps.has_str("UIDPLUS"));
-    drop(caps);
-    let mut s = Sweeper {
-        account,
-        opts,
-        parser,
-        observer,
-        session,
-        reader,
-        ledger,
-        has_move,
-        has_uidplus,
-    };
-    if !opts.dry_run {
-        if account.after == After::Move {
-            s.ensure_folder(&account.processed_folder)?;
-        }
-        s.ensure_folder(&account.quarantine_folder)?;
-    }
+    let mut s = Sweeper::open(&connector, opts, parser, observer)?;
     let mut summary = SweepTotals::default();
     for mailbox in &account.mailboxes {
         let budget = opts.limit.map(|l| l.saturating_sub(summary.messages));
         if budget == Some(0) {
             break;
         }
-        summary += s.mailbox(mailbox, budget)?;
+        summary += s.mailbox(mailbox, budget, true)?;
     }
-    if let Some(r) = &mut s.reader {
-        let _ = r.logout();
-    }
-    let _ = s.session.logout();
+    s.logout();
     Ok(summary)
 }

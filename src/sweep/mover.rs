@@ -1,7 +1,8 @@
 //! The move stage of the sweep pipeline, on its own thread and the main
 //! session: once messages are committed to the ledger, moves, flags or
-//! deletes the recorded ones as configured and moves the others into
-//! quarantine, gathering what was committed meanwhile into few commands.
+//! deletes the recorded ones as configured, moves the others into
+//! quarantine (or flags them, in a shared inbox), gathering what was
+//! committed meanwhile into few commands.
 
 use std::sync::mpsc::Receiver;
 
@@ -10,6 +11,7 @@ use super::commit::Committed;
 use super::config::{AccountSettings, After};
 use super::connect::Session;
 use super::error::{SweepError, imap_err};
+use super::folders::Folders;
 use super::mailbox::drain;
 use super::uidset::{MAX_SET_LEN, uid_sets};
 
@@ -39,6 +41,7 @@ pub(crate) fn move_stage(
 pub(crate) struct Mover<'s> {
     pub(crate) session: &'s mut Session,
     pub(crate) account: &'s AccountSettings,
+    pub(crate) folders: &'s Folders,
     pub(crate) mailbox: &'s str,
     pub(crate) has_move: bool,
     pub(crate) has_uidplus: bool,
@@ -54,21 +57,30 @@ impl Mover<'_> {
             self.dispose(&set)?;
         }
         for set in uid_sets(&c.quarantined, MAX_SET_LEN) {
-            self.move_to(&set, &account.quarantine_folder)?;
+            self.move_to(&set, &self.folders.quarantine)?;
+        }
+        for set in uid_sets(&c.flagged, MAX_SET_LEN) {
+            self.store(&set, &account.non_bounce_flag).map_err(imap_err(
+                format!("flagging ordinary mail in {}", self.mailbox),
+            ))?;
         }
         drain(self.session);
         Ok(())
     }
 
-    /// Moves, flags or deletes recorded messages.
+    /// Moves, flags or deletes recorded messages (on Gmail, deleting is
+    /// a move to the trash), or keeps them.
     fn dispose(&mut self, set: &str) -> Result<(), SweepError> {
         let account = self.account;
-        match account.after {
-            After::Move => self.move_to(set, &account.processed_folder),
-            After::Flag => self.store(set, &account.flag).map_err(imap_err(
-                format!("flagging messages in {}", self.mailbox),
-            )),
-            After::Delete => self.expunge(set),
+        let folders = self.folders;
+        match (account.after, &folders.trash) {
+            (After::Move, _) => self.move_to(set, &folders.processed),
+            (After::Flag, _) => self.store(set, &account.flag).map_err(
+                imap_err(format!("flagging messages in {}", self.mailbox)),
+            ),
+            (After::Delete, Some(trash)) => self.move_to(set, trash),
+            (After::Delete, None) => self.expunge(set),
+            (After::Keep, _) => Ok(()),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::pipeline::{Parser, Report};
 
 /// One fetched message, parsed.
 pub(crate) struct Parsed {
+    /// Its UID (IMAP) or message number (POP3).
     pub(crate) uid: u32,
     pub(crate) truncated: bool,
     pub(crate) result: Result<Report, crate::ParseError>,
@@ -19,6 +20,25 @@ pub(crate) struct Parsed {
 pub(crate) struct ParsedBatch {
     pub(crate) last_uid: u32,
     pub(crate) parsed: Vec<Parsed>,
+}
+
+/// Parses (id, bytes, cut at the size cap) on all cores, in id order.
+pub(crate) fn parse_all<'b>(
+    parser: &Parser,
+    bodies: impl Iterator<Item = (u32, &'b [u8], bool)>,
+) -> Vec<Parsed> {
+    let mut parsed = Vec::new();
+    for_each_parallel(
+        bodies,
+        |(uid, body, truncated)| Parsed {
+            uid,
+            truncated,
+            result: parser.parse(body),
+        },
+        |p| parsed.push(p),
+    );
+    parsed.sort_by_key(|p| p.uid);
+    parsed
 }
 
 /// Parse stage: parses each fetched batch on all cores, frees its bytes
@@ -32,18 +52,8 @@ pub(crate) fn parse_stage(
         let bodies = f.fetches.iter().flat_map(|(truncated, fs)| {
             fs.iter().filter_map(|m| Some((m.uid?, m.body()?, *truncated)))
         });
-        let mut parsed = Vec::new();
-        for_each_parallel(
-            bodies,
-            |(uid, body, truncated)| Parsed {
-                uid,
-                truncated,
-                result: parser.parse(body),
-            },
-            |p| parsed.push(p),
-        );
+        let parsed = parse_all(parser, bodies);
         drop(f.fetches);
-        parsed.sort_by_key(|p| p.uid);
         let batch = ParsedBatch { last_uid: f.last_uid, parsed };
         if out.send(batch).is_err() {
             return;

@@ -13,6 +13,7 @@ pub mod stats;
 pub mod status;
 pub mod sweep;
 pub mod unsuppress;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(a) => parse::run(a),
         Command::Sweep(a) => sweep::run(*a),
+        Command::Watch(a) => watch::run(*a),
         Command::Ingest(a) => ingest::run(a),
         Command::ImportSends(a) => import_sends::run(a),
         Command::Export(a) => export::run(a),
