@@ -779,6 +779,118 @@ fn sends_give_rates_and_time_to_bounce() {
     assert!(text.contains("hard 0.50% warning"), "{text}");
 }
 
+/// Every rate in `stats --json` (totals, campaigns, providers, weeks) as
+/// (where, value).
+fn rates_of(v: &Value, at: &str, out: &mut Vec<(String, f64)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let at = format!("{at}.{k}");
+                match x.as_f64() {
+                    Some(r) if k.ends_with("_rate") => out.push((at, r)),
+                    _ => rates_of(x, &at, out),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                rates_of(x, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every percentage written in a text.
+fn percentages(text: &str) -> Vec<f64> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '%'))
+        .filter_map(|w| w.strip_suffix('%')?.parse().ok())
+        .collect()
+}
+
+/// Issue 19, point 1: two sends imported for a campaign whose bounces
+/// number forty give rates of those two sends only, never above 100 %,
+/// in `stats --json`, the text, the provider table and the report.
+#[test]
+fn partial_sends_never_give_a_rate_above_100_percent() {
+    let mut e = Env::new();
+    let mut paths = Vec::new();
+    for i in 0..40 {
+        let rcpt = format!("user{i}@example.org");
+        let d = if i % 3 == 0 {
+            Dsn::soft(&format!("b{i}"), &rcpt, t0() + i * H)
+        } else {
+            Dsn::bounce(&format!("b{i}"), &rcpt, t0() + i * H)
+        };
+        paths.push(e.file("b.eml", &d.text()));
+    }
+    // The first send bounced twice (soft, then hard): one send, one
+    // hard bounce of it.
+    let again = Dsn {
+        original: "orig-b0",
+        ..Dsn::bounce("b0-again", "user0@example.org", t0() + 2 * H)
+    };
+    paths.push(e.file("again.eml", &again.text()));
+    paths.push(
+        e.file("c.eml", &complaint("c1", "user5@example.org", t0() + 3 * H)),
+    );
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,campaign_id,sent_at\n\
+         <orig-b0@example.com>,user0@example.org,spring,2024-03-04T08:00:00Z\n\
+         <orig-b1@example.com>,user1@example.org,spring,2024-03-04T08:00:00Z\n",
+    );
+    e.ok("import-sends", &[sends.to_str().unwrap()]);
+
+    let st: Value = serde_json::from_str(&e.ok("stats", &["--json"])).unwrap();
+    let mut rates = Vec::new();
+    rates_of(&st, "", &mut rates);
+    assert!(!rates.is_empty(), "{st}");
+    for (at, r) in &rates {
+        assert!((0.0..=1.0).contains(r), "{at} = {r}: {st}");
+    }
+    assert_eq!(st["basis"], "sends");
+    let spring = st["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["campaign"] == "spring")
+        .unwrap();
+    // The events stay counted; the rates divide the two sends.
+    let (hard, soft) = (spring["hard"].as_i64(), spring["soft"].as_i64());
+    assert_eq!(hard.unwrap() + soft.unwrap(), 41);
+    assert_eq!(spring["sent"], 2);
+    assert_eq!(
+        (spring["hard_sends"].as_i64(), spring["soft_sends"].as_i64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(spring["hard_rate"], 1.0);
+    assert_eq!(spring["outside"], 38);
+    let total_sent: i64 = st["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sent"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total_sent, 2);
+
+    let text = e.ok("stats", &[]);
+    assert!(text.contains("38 bounces tied to no send"), "{text}");
+    for p in percentages(&text) {
+        assert!(p <= 100.0, "{p}% in:\n{text}");
+    }
+    let html = e.dir.path().join("report.html");
+    e.ok("report", &["--html", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let shown = percentages(&page);
+    assert!(!shown.is_empty());
+    for p in shown {
+        assert!(p <= 100.0, "{p}% in the report");
+    }
+}
+
 #[test]
 fn webhook_events_are_recorded_once() {
     let mut e = Env::new();

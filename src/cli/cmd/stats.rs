@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
-use rebound::ledger::stats::{Rates, Stats};
+use rebound::ledger::stats::{Basis, Rates, Stats};
 
 use super::StatsFilterArgs;
 
@@ -65,6 +65,35 @@ fn rates_line(
     )
 }
 
+/// What the rates divide, and what they leave out.
+fn basis_note(out: &mut impl Write, s: &Stats) -> std::io::Result<()> {
+    let t = &s.totals;
+    match s.basis {
+        Basis::None => writeln!(
+            out,
+            "(counts only: rates need sends, `rebound import-sends`)"
+        )?,
+        Basis::Logs => writeln!(
+            out,
+            "(rates: share of the {} outcomes MTA logs recorded that bounced)",
+            t.sent
+        )?,
+        Basis::Sends => writeln!(
+            out,
+            "(rates: share of the {} imported sends that bounced or complained)",
+            t.sent
+        )?,
+    }
+    if t.outside > 0 {
+        writeln!(
+            out,
+            "({} bounces tied to no send: counted, not in any rate)",
+            t.outside
+        )?;
+    }
+    Ok(())
+}
+
 fn write_text(out: &mut impl Write, s: &Stats) -> std::io::Result<()> {
     writeln!(
         out,
@@ -75,12 +104,7 @@ fn write_text(out: &mut impl Write, s: &Stats) -> std::io::Result<()> {
         rates_line(out, c.campaign.as_deref().unwrap_or("(none)"), c)?;
     }
     rates_line(out, "TOTAL", &s.totals)?;
-    if s.totals.sent == 0 {
-        writeln!(
-            out,
-            "(no sends imported: rates need `rebound import-sends`)"
-        )?;
-    }
+    basis_note(out, s)?;
     writeln!(
         out,
         "delay warnings: {}, unsubscribes: {}",
