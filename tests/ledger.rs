@@ -776,7 +776,7 @@ fn sends_give_rates_and_time_to_bounce() {
     assert_eq!(t["buckets"]["1d-3d"], 1);
     assert_eq!(st["weekly"][0]["week"], "2024-03-04");
     let text = e.ok("stats", &[]);
-    assert!(text.contains("hard 0.50% warning"), "{text}");
+    assert!(text.contains("0.50% warning"), "{text}");
 }
 
 /// Every rate in `stats --json` (totals, campaigns, providers, weeks) as
@@ -889,6 +889,101 @@ fn partial_sends_never_give_a_rate_above_100_percent() {
     for p in shown {
         assert!(p <= 100.0, "{p}% in the report");
     }
+}
+
+/// The lines of the table under `title` in a `stats` text: its header
+/// line and rows, up to the next blank line or sentence.
+fn table_under<'t>(text: &'t str, title: &str) -> Vec<&'t str> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(title)).skip(1);
+    let head = lines.next().unwrap_or_else(|| panic!("{title}: {text}"));
+    assert!(
+        head.split_whitespace().all(|w| w == w.to_uppercase()),
+        "{title} has no header line: {head:?}"
+    );
+    std::iter::once(head)
+        .chain(lines.take_while(|l| {
+            !l.is_empty() && !l.ends_with('.') && !l.ends_with(')')
+        }))
+        .collect()
+}
+
+/// Issue 19, point 7: every table of `stats` has a header line and its
+/// columns aligned whatever the campaign id's length, every reason's class
+/// has a name, the weekly trend shows the latest 12 weeks unless told
+/// (`--weeks N`), one of a thing is singular, and `report` says what it
+/// wrote.
+#[test]
+fn stats_text_is_tables_with_headers_and_aligned_columns() {
+    let mut e = Env::new();
+    let long = "a-campaign-id-much-longer-than-any-column-was-made-for";
+    let first =
+        Dsn { campaign: long, ..Dsn::bounce("w0", "u0@example.org", t0()) };
+    let f = e.file("first.eml", &first.text());
+    let err = e.ingest(&[&f]);
+    assert!(err.contains("1 message: 1 report recorded"), "{err}");
+    assert!(err.contains(": 1 new event, 0 already"), "{err}");
+    let mut paths = Vec::new();
+    for w in 1..15 {
+        let d = Dsn::soft(
+            &format!("w{w}"),
+            "u1@example.org",
+            t0() + w * 7 * 24 * H,
+        );
+        paths.push(e.file("w.eml", &d.text()));
+    }
+    paths.push(e.file("c.eml", &complaint("c1", "u2@example.org", t0())));
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+
+    let text = e.ok("stats", &[]);
+    let campaigns = table_under(&text, "Campaigns");
+    assert!(campaigns.iter().any(|l| l.starts_with(long)), "{text}");
+    // Each number column ends where its header ends, on every line.
+    let head = campaigns[0];
+    for col in ["SENT", "HARD", "SOFT", "OUTSIDE"] {
+        let end = head.find(col).unwrap() + col.len();
+        for l in &campaigns[1..] {
+            let cell = &l[..end];
+            assert!(
+                cell.ends_with(|c: char| c.is_ascii_digit())
+                    && l[end..].starts_with(' '),
+                "{col} not aligned in {l:?}:\n{text}"
+            );
+        }
+    }
+    for title in ["Soft bounces by provider", "Reasons", "Weekly trend"] {
+        table_under(&text, title);
+    }
+    let reasons = table_under(&text, "Reasons");
+    let name_at = reasons[0].find("CLASS NAME").unwrap();
+    for l in &reasons[1..] {
+        assert!(
+            l[name_at..].chars().next().is_some_and(char::is_alphabetic),
+            "a class without a name: {l:?}"
+        );
+    }
+    let weeks = table_under(&text, "Weekly trend");
+    assert_eq!(weeks.len(), 1 + 12, "{text}");
+    assert!(text.contains("the latest 12 weeks of 15"), "{text}");
+    let text = e.ok("stats", &["--weeks", "3"]);
+    let weeks = table_under(&text, "Weekly trend");
+    assert_eq!(weeks.len(), 1 + 3, "{text}");
+    assert!(
+        weeks[3].starts_with(
+            &rebound::time::format_rfc3339(t0() + 14 * 7 * 24 * H)[..10]
+        ),
+        "the latest weeks: {text}"
+    );
+
+    let html = e.dir.path().join("r.html");
+    let o = e.run("report", &["--html", html.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("wrote {}", html.display()))
+            && err.contains("1 complaint,"),
+        "{err}"
+    );
 }
 
 #[test]

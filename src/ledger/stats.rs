@@ -219,8 +219,9 @@ pub struct ReasonCount {
     pub reason: String,
     /// Its class code.
     pub class: Option<i64>,
-    /// The class name.
-    pub class_name: Option<&'static str>,
+    /// The class name (for a complaint, which has no class:
+    /// `Complaint`).
+    pub class_name: &'static str,
     /// Events.
     pub count: i64,
     /// Share of all bounces, complaints and unsubscribes counted.
@@ -303,6 +304,15 @@ fn bucket(secs: i64) -> &'static str {
         86400..259200 => "1d-3d",
         259200..604800 => "3d-7d",
         _ => ">7d",
+    }
+}
+
+/// The name of an event kind that has no class.
+fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "complaint" => "Complaint",
+        "unsubscribe" => "Unsubscribe",
+        _ => "Bounce",
     }
 }
 
@@ -423,7 +433,8 @@ impl Ledger {
         let mut providers: HashMap<Option<String>, ProviderRates> =
             HashMap::new();
         let mut weeks: BTreeMap<i64, Rates> = BTreeMap::new();
-        let mut reasons: HashMap<(String, Option<i64>), i64> = HashMap::new();
+        let mut reasons: HashMap<(String, Option<i64>, &'static str), i64> =
+            HashMap::new();
         let mut ttb = TimeToBounce::default();
 
         let imported: bool =
@@ -525,7 +536,14 @@ impl Ledger {
             if matches!(kind, "bounce" | "complaint" | "unsubscribe") {
                 let reason = text(r.get_ref(5)?).unwrap_or(kind);
                 let class: Option<i64> = r.get(6)?;
-                *reasons.entry((reason.to_string(), class)).or_default() += 1;
+                let name = match class.and_then(|c| u16::try_from(c).ok()) {
+                    Some(c) => class_name(c),
+                    // Complaints have no class: their kind names them.
+                    None => kind_name(kind),
+                };
+                *reasons
+                    .entry((reason.to_string(), class, name))
+                    .or_default() += 1;
             }
         }
         // Each send counts in the group of its own campaign, provider and
@@ -613,10 +631,8 @@ impl Ledger {
         let all: i64 = reasons.values().sum();
         let mut reasons: Vec<ReasonCount> = reasons
             .into_iter()
-            .map(|((reason, class), count)| ReasonCount {
-                class_name: class
-                    .and_then(|c| u16::try_from(c).ok())
-                    .map(class_name),
+            .map(|((reason, class, name), count)| ReasonCount {
+                class_name: name,
                 reason,
                 class,
                 count,

@@ -13,6 +13,7 @@
 //! again records only what is missing. Exit 0 when all went in, 1 when
 //! some inputs could not be parsed or read, 2 on a ledger error.
 
+use crate::cli::text::{count, not_bounces};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -185,11 +186,14 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     let t = pending.total;
     let notify = pending.notify.take();
     eprintln!(
-        "rebound: {messages} messages: {} reports recorded in {}: {} new events, {} already recorded; {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs",
-        t.reports,
+        "rebound: {}: {} recorded in {}: {}, {} already recorded; {}, {failed} unparseable, {}",
+        count(messages, "message"),
+        count(t.reports, "report"),
         a.ledger.db.display(),
-        t.new_events,
-        t.duplicates
+        count(t.new_events, "new event"),
+        t.duplicates,
+        not_bounces(ignored),
+        count(unreadable, "unreadable input")
     );
     if let Some(n) = notify {
         n.finish();

@@ -4,6 +4,7 @@
 //! the exit code 1; inputs that cannot be read are named too and make it 2
 //! (what could be read is still output).
 
+use crate::cli::text::{count, not_bounces};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -157,7 +158,12 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
     })?;
     w.finish()?;
     eprintln!(
-        "rebound: {messages} messages: {reports} reports ({records} records), {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs"
+        "rebound: {}: {} ({}), {}, {failed} unparseable, {}",
+        count(messages, "message"),
+        count(reports, "report"),
+        count(records, "record"),
+        not_bounces(ignored),
+        count(unreadable, "unreadable input")
     );
     // An input that cannot be read is an I/O error (2) even when others
     // were read and output; a message that cannot be parsed is 1.
