@@ -352,3 +352,17 @@ CREATE TABLE pop3_messages (
     seen_at INTEGER NOT NULL,
     PRIMARY KEY (account, uidl)
 ) WITHOUT ROWID;
+
+-- migration 7
+
+-- A report without Message-ID is keyed by the SHA-256 of its canonical
+-- form (line ends, mbox `>From ` quoting, leading and trailing blank lines
+-- normalised: src/parse/mod.rs `canonical`), so that the same report read
+-- as an LF file, fetched over IMAP (CRLF) or read from an mbox is one
+-- event. Earlier ledgers keyed it by the SHA-256 of its bytes as read,
+-- which cannot be recomputed without the bytes: a ledger holding such
+-- events is marked, and while it is, a report is also looked up under the
+-- keys of its bytes and of their CRLF copy (src/ledger/key.rs).
+INSERT INTO settings (key, value)
+SELECT 'fingerprint_keys', 'raw'
+WHERE EXISTS (SELECT 1 FROM events WHERE message_id IS NULL);

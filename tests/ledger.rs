@@ -986,6 +986,59 @@ fn stats_text_is_tables_with_headers_and_aligned_columns() {
     );
 }
 
+/// Issue 19, point 11: a report without Message-ID, read as an LF file,
+/// then as the CRLF copy an IMAP sweep fetches, then from an mbox (a
+/// postmark line, `>From ` quoting, a blank line before the next
+/// message), is one event.
+#[test]
+fn the_same_report_from_a_file_imap_and_an_mbox_is_one_event() {
+    let mut e = Env::new();
+    let lf = "From: MAILER-DAEMON@mx.example.net\n\
+              To: bounces@example.com\n\
+              Subject: Undelivered Mail Returned to Sender\n\
+              Date: Tue, 5 Mar 2024 10:15:01 +0000\n\
+              MIME-Version: 1.0\n\
+              Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
+              \n\
+              --b\n\
+              Content-Type: text/plain\n\
+              \n\
+              From the mail system at mx.example.net: no such user.\n\
+              \n\
+              --b\n\
+              Content-Type: message/delivery-status\n\
+              \n\
+              Reporting-MTA: dns; mx.example.net\n\
+              \n\
+              Final-Recipient: rfc822; gone@example.org\n\
+              Action: failed\n\
+              Status: 5.1.1\n\
+              \n\
+              --b--\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let mbox = format!(
+        "From MAILER-DAEMON Tue Mar  5 10:15:02 2024\n{}\n\
+         From someone Tue Mar  5 11:00:00 2024\nFrom: a@example.com\n\
+         Subject: not a bounce\n\nhello\n",
+        lf.replace("\nFrom the mail", "\n>From the mail")
+    );
+    let files = [
+        e.file("lf.eml", lf),
+        e.file("crlf.eml", &crlf),
+        e.file("archive.mbox", &mbox),
+    ];
+    let first = e.ingest(&[&files[0]]);
+    assert!(first.contains("1 new event,"), "{first}");
+    for f in &files[1..] {
+        let again = e.ingest(&[f]);
+        assert!(
+            again.contains("0 new events, 1 already recorded"),
+            "{f:?}: {again}"
+        );
+    }
+    assert_eq!(e.events(), 1);
+}
+
 #[test]
 fn webhook_events_are_recorded_once() {
     let mut e = Env::new();

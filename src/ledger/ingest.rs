@@ -12,7 +12,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use super::addresses::Stored;
 use super::batch::Batch;
-use super::key::{Key, key_day};
+use super::key::{Key, is_recorded, key_day, key_with};
 use super::mailbox::write_checkpoint;
 use super::{Checkpoint, Ledger, LedgerError};
 use crate::pipeline::Report;
@@ -106,6 +106,7 @@ impl Ledger {
     ) -> Result<(Vec<IngestSummary>, Vec<i64>), LedgerError> {
         let policy = self.policy;
         let legacy = self.legacy_keys;
+        let raw_keys = self.raw_keys;
         // The rows known from earlier batches; `write` leaves
         // `self.known` empty, and it gets them back only when this batch
         // commits.
@@ -134,6 +135,20 @@ impl Ledger {
                 for rec in &item.report.records {
                     let key =
                         Key { key: event_key(item.report, rec), day, legacy };
+                    // Recorded by an older rebound under the key of its
+                    // bytes as read then (see key.rs)?
+                    if raw_keys
+                        && item.report.raw_fingerprints.iter().try_fold(
+                            false,
+                            |found, f| -> rusqlite::Result<bool> {
+                                let key = Key { key: key_with(f, rec), ..key };
+                                Ok(found || is_recorded(tx, &key)?)
+                            },
+                        )?
+                    {
+                        sum.duplicates += 1;
+                        continue;
+                    }
                     let msg_id = item.report.message_id.as_deref();
                     match batch.record(&key, rec, msg_id, item.source, now)? {
                         Some(id) => {
