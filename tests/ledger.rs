@@ -1039,6 +1039,81 @@ fn the_same_report_from_a_file_imap_and_an_mbox_is_one_event() {
     assert_eq!(e.events(), 1);
 }
 
+/// Issue 19, point 5: a report's time is read from the date shapes
+/// mailers write, else from its Received fields, else it is unknown and
+/// in no week; never the time it was ingested.
+#[test]
+fn broken_dates_give_a_stable_time_or_none() {
+    let mut e = Env::new();
+    let report = |to: &str, head: &str| {
+        format!(
+            "From: MAILER-DAEMON@mx.example.net\n{head}\
+             Subject: Undelivered Mail Returned to Sender\n\
+             MIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
+             \n\
+             --b\n\
+             Content-Type: message/delivery-status\n\
+             \n\
+             Reporting-MTA: dns; mx.example.net\n\
+             \n\
+             Final-Recipient: rfc822; {to}\n\
+             Action: failed\n\
+             Status: 5.1.1\n\
+             \n\
+             --b--\n"
+        )
+    };
+    let files = [
+        e.file(
+            "x2.eml",
+            &report(
+                "a@example.org",
+                "Date: Thursday, April 09, 2003 9:00 AM\n",
+            ),
+        ),
+        e.file(
+            "received.eml",
+            &report(
+                "b@example.org",
+                "Received: from mx.example.net (mx.example.net [192.0.2.1])\n\
+                 \tby mail.example.com; Tue, 5 Mar 2024 10:15:01 +0100\n\
+                 Date: sometime last week\n",
+            ),
+        ),
+        e.file("none.eml", &report("c@example.org", "")),
+    ];
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+    let time_of = |a: &str| e.status(a)["history"][0]["event_time"].clone();
+    assert_eq!(time_of("a@example.org"), "2003-04-09T09:00:00Z");
+    assert_eq!(time_of("b@example.org"), "2024-03-05T09:15:01Z");
+    let unknown =
+        e.count("SELECT count(*) FROM events WHERE time_unknown = 1");
+    assert_eq!(unknown, 1);
+    let st: Value = serde_json::from_str(&e.ok("stats", &["--json"])).unwrap();
+    assert_eq!(st["undated"], 1);
+    let weeks: Vec<&str> = st["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["week"].as_str().unwrap())
+        .collect();
+    assert_eq!(weeks, ["2003-04-07", "2024-03-04"], "{st}");
+    let weekly_bounces: i64 = st["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["hard"].as_i64().unwrap())
+        .sum();
+    assert_eq!(weekly_bounces, 2);
+    assert_eq!(st["totals"]["hard"], 3);
+    // Read again, the same times.
+    let again = e.ingest(&refs);
+    assert!(again.contains("0 new events, 3 already recorded"), "{again}");
+    assert_eq!(time_of("a@example.org"), "2003-04-09T09:00:00Z");
+}
+
 #[test]
 fn webhook_events_are_recorded_once() {
     let mut e = Env::new();

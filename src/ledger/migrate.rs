@@ -285,9 +285,10 @@ mod tests {
     /// A version-6 ledger recorded a report without Message-ID fetched
     /// over IMAP (CRLF) under the key of those bytes: from migration 7 on,
     /// the same report read as an LF file or from an mbox is that event,
-    /// not a new one; a ledger created now is not marked.
+    /// not a new one; a ledger created now is not marked. A report event
+    /// it timed when recording it is marked as of unknown time.
     #[test]
-    fn migration_7_keeps_finding_reports_keyed_by_their_bytes() {
+    fn migration_7_keeps_finding_byte_keyed_reports_and_marks_guessed_times() {
         use crate::pipeline::{Parser, fingerprint};
 
         let lf = "From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail\nDate: Tue, 5 Mar 2024 10:15:01 +0000\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
@@ -317,7 +318,32 @@ mod tests {
             )
             .unwrap();
         }
+        {
+            // And a report event a version-6 rebound timed when it
+            // recorded it (no date could be read), beside a manual one.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "INSERT INTO events (event_key, kind, event_time,
+                   recorded_at, key_day, detector)
+                 VALUES (x'01', 'bounce', 1709700000, 1709700000, 0,
+                   'rfc3464');
+                 INSERT INTO events (event_key, kind, event_time,
+                   recorded_at, key_day, detector)
+                 VALUES (x'02', 'suppress', 1709700000, 1709700000, 0,
+                   NULL);",
+            )
+            .unwrap();
+        }
         let mut l = Ledger::open(&path).unwrap();
+        let undated: Vec<Option<i64>> = l
+            .conn
+            .prepare("SELECT time_unknown FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(undated, [None, Some(1), None]);
         let mbox_copy = format!("{lf}\n");
         for copy in [lf.to_string(), mbox_copy, crlf.clone()] {
             let r = p.parse(copy.as_bytes()).unwrap();

@@ -287,6 +287,9 @@ pub struct Stats {
     pub time_to_bounce: TimeToBounce,
     /// Weekly trend, oldest first.
     pub weekly: Vec<Week>,
+    /// Events of unknown time (their report gave none): counted, but in
+    /// no week.
+    pub undated: i64,
 }
 
 const WEEK: i64 = 7 * 86400;
@@ -436,6 +439,7 @@ impl Ledger {
         let mut reasons: HashMap<(String, Option<i64>, &'static str), i64> =
             HashMap::new();
         let mut ttb = TimeToBounce::default();
+        let mut undated = 0;
 
         let imported: bool =
             c.query_row("SELECT EXISTS (SELECT 1 FROM sends)", [], |r| {
@@ -448,7 +452,7 @@ impl Ledger {
         let mut st = c.prepare(
             "SELECT kind, category, action, campaign_id, provider, reason,
                class, event_time, sent_at, detector, original_message_id,
-               address_id
+               address_id, time_unknown
              FROM events
              WHERE (?1 IS NULL OR campaign_id = ?1 OR campaign_id IS NULL)
                AND (?2 IS NULL OR event_time >= ?2)",
@@ -480,14 +484,21 @@ impl Ledger {
             if f.campaign.is_some() && campaign != f.campaign.as_deref() {
                 continue;
             }
-            let week = weeks.entry(week_of(time)).or_default();
+            // An event of unknown time has no week.
+            let undated_event = r.get::<_, Option<i64>>(12)?.is_some();
+            undated += i64::from(undated_event);
+            let week = (!undated_event)
+                .then(|| weeks.entry(week_of(time)).or_default());
             let camp = entry(&mut campaigns, campaign);
             // Without imported sends, an outcome the MTA logged is one.
             let logged_send = !imported
                 && matches!(kind, "bounce" | "delivered")
                 && text(r.get_ref(9)?).is_some_and(|d| d.starts_with("log:"));
             let outside = kind == "bounce" && send.is_none() && !logged_send;
-            for x in [&mut totals, &mut *camp, week] {
+            for x in [Some(&mut totals), Some(&mut *camp), week]
+                .into_iter()
+                .flatten()
+            {
                 if logged_send {
                     x.add_send(fate);
                 }
@@ -654,6 +665,7 @@ impl Ledger {
             campaign: f.campaign.clone(),
             since: f.since.map(time::format_rfc3339),
             basis,
+            undated,
             totals,
             campaigns,
             providers,

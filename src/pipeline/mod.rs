@@ -127,6 +127,13 @@ impl Parser {
     /// Parses one message. Ordinary mail gives a report with no records;
     /// an error means the bytes are not a message at all.
     pub fn parse(&self, raw: &[u8]) -> Result<Report, ParseError> {
+        // The postmark line's date: when the message was delivered.
+        let delivered = raw
+            .len()
+            .checked_sub(parse::strip_postmark(raw).len())
+            .filter(|&n| n > 0)
+            .and_then(|n| std::str::from_utf8(&raw[..n]).ok())
+            .and_then(postmark_time);
         let raw = parse::strip_postmark(raw);
         let bytes = parse::prepare(raw)?;
         let mail = self.reader.read(&bytes)?;
@@ -166,7 +173,7 @@ impl Parser {
                     || recovered().is_empty()
                     || fanned_out.insert(row.kind)
             })
-            .flat_map(|row| self.complete(&mail, row, recovered))
+            .flat_map(|row| self.complete(&mail, row, delivered, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
@@ -235,6 +242,14 @@ fn fingerprints(raw: &[u8], prepared: &[u8]) -> (Option<String>, Vec<String>) {
     raw_keys.dedup();
     raw_keys.retain(|k| *k != own);
     (Some(own), raw_keys)
+}
+
+/// The date of an mbox postmark line (`From sender Thu Apr  9 09:00:00
+/// 2003`, RFC 4155: asctime, UTC).
+fn postmark_time(line: &str) -> Option<i64> {
+    let rest = line.trim().strip_prefix("From ")?.trim_start();
+    let (_, date) = rest.split_once(char::is_whitespace)?;
+    crate::time::parse_loose_date(date)
 }
 
 /// Drops repeated records of the same recipient and type (a report that
@@ -358,6 +373,21 @@ mod tests {
                 "{copy:?}"
             );
         }
+    }
+
+    /// Issue 19, point 5: without a readable Date, the postmark line's
+    /// date times the report, before its Received fields.
+    #[test]
+    fn the_postmark_dates_a_report_without_a_readable_date() {
+        let msg = "From: MAILER-DAEMON@mx.example.net\nReceived: from a by b; Tue, 5 Mar 2024 10:00:00 +0000\nDate: garbled\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
+        let p = Parser::default();
+        let at = |m: &str| {
+            p.parse(m.as_bytes()).unwrap().records[0].event_time.clone()
+        };
+        assert_eq!(at(msg).as_deref(), Some("2024-03-05T10:00:00Z"));
+        let marked =
+            format!("From MAILER-DAEMON Tue Mar  5 09:00:00 2024\n{msg}");
+        assert_eq!(at(&marked).as_deref(), Some("2024-03-05T09:00:00Z"));
     }
 
     #[test]

@@ -204,5 +204,13 @@ fn write_text(
     for w in shown {
         t.row(rates_row(&w.week, &w.rates));
     }
-    t.write(out)
+    t.write(out)?;
+    if s.undated > 0 {
+        writeln!(
+            out,
+            "{} of unknown time (no date could be read) in no week.",
+            count(s.undated, "event")
+        )?;
+    }
+    Ok(())
 }
