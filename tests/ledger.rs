@@ -930,6 +930,75 @@ fn a_corrupt_ledger_is_a_clear_error() {
     assert_eq!(std::fs::read(&e.db).unwrap(), junk, "the file is left alone");
 }
 
+/// The application id and the tables of an SQLite file, and its journal.
+fn header_and_tables(db: &Path) -> (i32, String, Vec<String>) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let id = c.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    let journal =
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let tables = c
+        .prepare("SELECT name FROM sqlite_master ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (id, journal, tables)
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_alone() {
+    let mut e = Env::new();
+    {
+        let c = rusqlite::Connection::open(&e.db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users (email) VALUES ('ann@example.org');",
+        )
+        .unwrap();
+    }
+    let before = header_and_tables(&e.db);
+    let f =
+        e.file("a.eml", &Dsn::bounce("a1", "gone@example.org", t0()).text());
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,sent_at\n<m1@example.com>,a@example.org,2024-03-04\n",
+    );
+    let o = e.run("ingest", &[f.to_str().unwrap()]);
+    assert_ledger_error(&o, &e.db, "not a rebound ledger");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("users"));
+    for (cmd, args) in [
+        ("stats", vec![]),
+        ("export", vec![]),
+        ("status", vec!["ann@example.org"]),
+        ("import-sends", vec![sends.to_str().unwrap()]),
+    ] {
+        let o = e.run(cmd, &args);
+        assert_ledger_error(&o, &e.db, "not a rebound ledger");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("ingest"), "{cmd} advises ingest: {err}");
+    }
+    assert_eq!(header_and_tables(&e.db), before, "the file is left alone");
+
+    // A new ledger carries rebound's id; one written before the id
+    // existed is read as it is and stamped by the next writing command.
+    let mut e = Env::new();
+    let f =
+        e.file("a.eml", &Dsn::bounce("a1", "gone@example.org", t0()).text());
+    e.ingest(&[&f]);
+    let id = rebound::ledger::APPLICATION_ID;
+    assert_eq!(header_and_tables(&e.db).0, id);
+    rusqlite::Connection::open(&e.db)
+        .unwrap()
+        .execute_batch("PRAGMA application_id = 0")
+        .unwrap();
+    e.ok("stats", &[]);
+    assert_eq!(header_and_tables(&e.db).0, 0);
+    e.ingest(&[&f]);
+    assert_eq!(header_and_tables(&e.db).0, id);
+    assert_eq!(e.events(), 1);
+}
+
 #[test]
 fn a_full_ledger_rolls_back_the_batch_and_keeps_the_rest() {
     let (mut e, _) = seeded();

@@ -51,6 +51,18 @@ pub enum LedgerError {
         /// SQLite's message.
         source: rusqlite::Error,
     },
+    /// An SQLite database of another program (neither empty nor a
+    /// ledger); left untouched.
+    #[error(
+        "{}: not a rebound ledger: {what}; rebound leaves it alone (give --db a ledger or a new file)",
+        path.display()
+    )]
+    NotALedger {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead.
+        what: String,
+    },
     /// The file cannot be opened (missing directory, permissions).
     #[error("{}: cannot open the ledger ({source})", path.display())]
     CannotOpen {

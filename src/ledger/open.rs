@@ -1,6 +1,7 @@
-//! Opening a ledger: the SQLite connection and its settings (WAL with
-//! `synchronous=NORMAL`, checkpoint and cache sizes, the size cap), then
-//! the schema migrations ([`migrate`](super::migrate)), then what the
+//! Opening a ledger: the SQLite connection, what the file is (a ledger,
+//! a new file or another program's database, [`identity`](super::identity)),
+//! its settings (WAL with `synchronous=NORMAL`, checkpoint and cache sizes,
+//! the size cap), then the schema migrations ([`migrate`](super::migrate)), then what the
 //! ledger keeps in memory (the escalation policy, whether old-style keys
 //! exist). A read-only ledger on read-only media is opened `immutable`.
 
@@ -92,8 +93,13 @@ impl Ledger {
             legacy_keys: false,
             known: ingest::Known::default(),
         };
+        ledger
+            .conn
+            .busy_timeout(opts.busy_timeout)
+            .map_err(|e| ledger.error(e))?;
+        let identity = ledger.identify()?;
         ledger.configure(opts).map_err(|e| ledger.error(e))?;
-        ledger.migrate(opts.read_only)?;
+        ledger.migrate(opts.read_only, identity)?;
         ledger.policy = ledger.load_policy().map_err(|e| ledger.error(e))?;
         ledger.legacy_keys = ledger
             .conn
@@ -109,10 +115,6 @@ impl Ledger {
 
     fn configure(&self, opts: &LedgerOptions) -> rusqlite::Result<()> {
         let c = &self.conn;
-        c.busy_timeout(opts.busy_timeout)?;
-        // Reading the schema first turns "not a database" into an error
-        // here rather than in the middle of a command.
-        c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
         if !opts.read_only {
             let mode: String =
                 c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
