@@ -130,6 +130,80 @@ fn explain_reads_stdin_and_whole_messages() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// Runs `rebound explain ARGS` with `stdin` as its input.
+fn explain_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = rebound()
+        .arg("explain")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Asserts exit 2, nothing on stdout and `words` on stderr.
+fn refused(o: &Output, words: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(err.contains(words), "{words:?} not in: {err}");
+}
+
+#[test]
+fn explain_refuses_what_is_not_a_reply_or_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("bounce.eml");
+    let missing = missing.to_str().unwrap();
+    refused(&explain(&[missing]), &format!("{missing}: no such file"));
+    refused(&explain(&["bounce.eml"]), "bounce.eml: no such file");
+    let d = dir.path().to_str().unwrap();
+    refused(&explain(&[d]), "is a directory");
+    refused(&explain(&["--file", d]), "is a directory");
+    refused(&explain(&[""]), "the input is empty");
+    refused(&explain_stdin(&[], b" \n\n"), "the input is empty");
+    let empty = dir.path().join("empty.eml");
+    std::fs::write(&empty, "").unwrap();
+    refused(&explain(&[empty.to_str().unwrap()]), "the input is empty");
+    // A reply is still read as one, with or without spaces.
+    let j: Value =
+        serde_json::from_str(&stdout(&explain(&["5.1.1", "--json"]))).unwrap();
+    assert_eq!(j["reason"], "user_unknown");
+}
+
+#[test]
+fn explain_without_input_on_a_terminal_prints_the_usage() {
+    // `script` runs the command on a pseudo-terminal (util-linux).
+    let cmd = format!("{} explain", env!("CARGO_BIN_EXE_rebound"));
+    let o = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("nothing to explain"), "{out}");
+    assert!(out.contains("Usage: rebound explain"), "{out}");
+}
+
+#[test]
+fn explain_of_an_unknown_reply_names_the_issue_tracker() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let repo = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = "))
+        .expect("Cargo.toml names the repository")
+        .trim_matches('"');
+    assert!(repo.starts_with("https://"), "{repo}");
+    let o = explain(&["the frobnicator declined politely"]);
+    let out = stdout(&o);
+    assert!(out.contains("reason:     undetermined"), "{out}");
+    assert!(out.contains(&format!("{repo}/issues")), "{out}");
+}
+
 /// A DNS responder on loopback for a few test domains (RFC 1035 wire
 /// format, answers only what the tests ask).
 fn dns_server() -> SocketAddr {
