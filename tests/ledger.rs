@@ -1112,3 +1112,18 @@ fn a_read_only_ledger_is_a_clear_error_and_still_readable() {
         "email\ngone@example.org\n"
     );
 }
+
+#[test]
+fn status_of_something_not_an_address_is_refused() {
+    let (e, _) = seeded();
+    for arg in ["hello world", "example.org", "gone@"] {
+        let o = e.run("status", &[arg]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {err}");
+        assert!(err.contains("is not an email address"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+    let out = e.ok("status", &["new@example.org"]);
+    assert!(out.contains("not in the ledger (mailable)"), "{out}");
+    assert_eq!(e.status("Gone@example.org")["state"], "suppressed");
+}

@@ -1,6 +1,7 @@
 //! `rebound status ADDRESS`: the address's state, why it is suppressed
 //! (the event that did it), its counters and its full history in the order
-//! things happened. `--json` prints one JSON object.
+//! things happened. `--json` prints one JSON object. An argument that is
+//! not in the ledger and is not an address is refused (exit 2).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use clap::Args;
 use rebound::ledger::history::{AddressReport, EventRow};
 use rebound::time::format_rfc3339;
 
-use super::LedgerArgs;
+use super::{Exit, LedgerArgs};
 
 /// Arguments of `rebound status`.
 #[derive(Debug, Args)]
@@ -27,6 +28,17 @@ pub struct StatusArgs {
 pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
     let ledger = a.ledger.open_read_only()?;
     let r = ledger.status(&a.address)?;
+    // Whatever the ledger recorded is shown; anything else must at least
+    // be an address to be called mailable.
+    if r.state.is_none()
+        && let Err(e) = rebound::scrub::syntax::check(a.address.trim())
+    {
+        return Err(Exit {
+            code: 2,
+            message: format!("{:?} is not an email address ({e})", a.address),
+        }
+        .into());
+    }
     let mut out = std::io::stdout().lock();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &r.to_json())?;
