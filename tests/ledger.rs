@@ -1127,3 +1127,48 @@ fn status_of_something_not_an_address_is_refused() {
     assert!(out.contains("not in the ledger (mailable)"), "{out}");
     assert_eq!(e.status("Gone@example.org")["state"], "suppressed");
 }
+
+#[test]
+fn import_sends_records_the_good_rows_and_names_the_bad_by_line() {
+    let mut e = Env::new();
+    // A quoted field spanning two lines: rows are named by the physical
+    // line they start on.
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,campaign_id,sent_at\n\
+         <m1@example.com>,a@example.org,c,2024-03-04T08:00:00Z\n\
+         <m2@example.com>,,c,2024-03-04\n\
+         <m3@example.com>,b@example.org,\"two\nlines\",2024-03-04\n\
+         <m4@example.com>,c@example.org,c,yesterday\n\
+         <m5@example.com>,d@example.org\n\
+         <m6@example.com>,e@example.org,c,1709539200\n",
+    );
+    let path = sends.to_str().unwrap();
+    let o = e.run("import-sends", &[path]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for want in [
+        format!("{path}:3: message_id and recipient are required"),
+        format!("{path}:6: sent_at \"yesterday\" is not a time"),
+        format!("{path}:7: 2 fields where the header has 4"),
+        "3 sends read, 3 new".to_string(),
+        "3 bad rows skipped".to_string(),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in: {err}");
+    }
+    assert_eq!(err.matches(&format!("{path}:")).count(), 3, "{err}");
+    assert_eq!(e.count("SELECT count(*) FROM sends"), 3);
+
+    // --strict: all or nothing.
+    let strict = Env::new();
+    let o = strict.run("import-sends", &["--strict", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing recorded"));
+    assert!(!strict.db.exists(), "no ledger for nothing recorded");
+    let good = e.file(
+        "good.csv",
+        "message_id,recipient,sent_at\n<g1@example.com>,g@example.org,2024-03-04\n",
+    );
+    strict.ok("import-sends", &["--strict", good.to_str().unwrap()]);
+    assert_eq!(strict.count("SELECT count(*) FROM sends"), 1);
+}
