@@ -1172,3 +1172,71 @@ fn import_sends_records_the_good_rows_and_names_the_bad_by_line() {
     strict.ok("import-sends", &["--strict", good.to_str().unwrap()]);
     assert_eq!(strict.count("SELECT count(*) FROM sends"), 1);
 }
+
+#[test]
+fn a_path_that_holds_no_ledger_is_one_clear_message() {
+    let e = Env::new();
+    let dir = e.dir.path();
+    let eml = dir.join("a.eml");
+    std::fs::write(&eml, Dsn::bounce("a1", "a@example.org", t0()).text())
+        .unwrap();
+    let eml = eml.to_str().unwrap();
+    let missing_dir = dir.join("no-such-dir");
+    let in_missing = missing_dir.join("l.db");
+    let none = dir.join("none.db");
+    let cases: Vec<(&str, Vec<&str>, &Path, String)> = vec![
+        (
+            "ingest",
+            vec![eml],
+            &in_missing,
+            format!("the directory {} does not exist", missing_dir.display()),
+        ),
+        ("ingest", vec![eml], dir, "is a directory".into()),
+        ("stats", vec![], dir, "is a directory".into()),
+        ("stats", vec![], &none, "`rebound ingest` creates one".into()),
+        ("export", vec![], &none, "`rebound ingest` creates one".into()),
+        (
+            "status",
+            vec!["a@example.org"],
+            &none,
+            format!("no ledger at {}", none.display()),
+        ),
+    ];
+    for (cmd, args, db, words) in cases {
+        let o = rebound()
+            .arg(cmd)
+            .arg("--db")
+            .arg(db)
+            .args(&args)
+            .env_remove("REBOUND_DB")
+            .output()
+            .unwrap();
+        assert_ledger_error(&o, db, &words);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{cmd}: said more than once: {err}"
+        );
+        assert!(!err.contains("Error code"), "{err}");
+    }
+    assert!(!none.exists(), "a reading command created the ledger");
+    // `--help` says which commands create the ledger, and only those
+    // offer a size cap.
+    for cmd in ["stats", "export", "status", "report", "scrub"] {
+        let help = String::from_utf8(
+            rebound().args([cmd, "--help"]).output().unwrap().stdout,
+        )
+        .unwrap();
+        assert!(!help.contains("created when missing"), "{cmd}: {help}");
+        assert!(!help.contains("--db-max-size"), "{cmd}: {help}");
+    }
+    let help = String::from_utf8(
+        rebound().args(["ingest", "--help"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    assert!(
+        help.contains("created when missing")
+            && help.contains("--db-max-size")
+    );
+}

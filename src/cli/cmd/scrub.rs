@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rebound::scrub::mx::{MxChecker, MxOptions};
 use rebound::scrub::{ROLE_ACCOUNTS, Scrubber};
 
-use super::LedgerArgs;
+use super::LedgerReadArgs;
 
 /// Arguments of `rebound scrub`.
 #[derive(Debug, Args)]
@@ -52,7 +52,7 @@ pub struct ScrubArgs {
     #[arg(long, default_value_t = 3)]
     pub dns_timeout: u64,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub ledger: LedgerReadArgs,
 }
 
 fn beside(list: &Path, suffix: &str) -> PathBuf {
@@ -115,7 +115,7 @@ pub fn run(a: ScrubArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let ledger = if a.ledger.db.exists() {
-        Some(a.ledger.open_read_only()?)
+        Some(a.ledger.open()?)
     } else {
         eprintln!(
             "note: no ledger at {}; suppressions not checked",

@@ -10,7 +10,7 @@ use clap::Args;
 use rebound::ledger::history::{AddressReport, EventRow};
 use rebound::time::format_rfc3339;
 
-use super::{Exit, LedgerArgs};
+use super::{Exit, LedgerReadArgs};
 
 /// Arguments of `rebound status`.
 #[derive(Debug, Args)]
@@ -21,12 +21,12 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub ledger: LedgerReadArgs,
 }
 
 /// Runs `rebound status`.
 pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
-    let ledger = a.ledger.open_read_only()?;
+    let ledger = a.ledger.open()?;
     let r = ledger.status(&a.address)?;
     // Whatever the ledger recorded is shown; anything else must at least
     // be an address to be called mailable.
