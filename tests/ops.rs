@@ -480,3 +480,108 @@ fn scrub_check_mx_is_bounded_when_the_server_is_silent() {
     assert!(err.contains("1 domains could not be resolved"), "{err}");
     assert_eq!(read_csv(&dir.path().join("l.clean.csv")).len(), 3);
 }
+
+/// Runs `rebound ARGS` with `--db DB` (but for `explain`, which reads no
+/// ledger): exit code, stdout, stderr.
+fn run_db(db: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = rebound();
+    cmd.args(args).env_remove("REBOUND_DB");
+    if args[0] != "explain" {
+        cmd.arg("--db").arg(db);
+    }
+    let o = cmd.output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_command_spells_output_and_format_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ledger(dir.path());
+    let file = |name: &str| dir.path().join(name);
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let reply = "550 5.1.1 user unknown";
+    // --format json, its alias --json, and -o/--output FILE.
+    for args in [
+        vec!["stats"],
+        vec!["status", "gone@example.org"],
+        vec!["explain", reply],
+    ] {
+        let with = |extra: &[&str]| {
+            let mut v = args.clone();
+            v.extend_from_slice(extra);
+            run_db(&db, &v)
+        };
+        let (code, json, err) = with(&["--format", "json"]);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        serde_json::from_str::<Value>(&json).unwrap();
+        assert_eq!(with(&["--json"]).1, json, "{args:?}: --json");
+        let out = file("doc.json");
+        let o = out.to_str().unwrap();
+        let (code, stdout, _) = with(&["--format", "json", "-o", o]);
+        assert_eq!((code, stdout.as_str()), (Some(0), ""), "{args:?}");
+        assert_eq!(read(&out), json, "{args:?}: -o");
+        let (_, text, _) = with(&["--format", "text"]);
+        let (_, stdout, _) = with(&["--output", o]);
+        assert_eq!((stdout.as_str(), read(&out)), ("", text), "{args:?}");
+        let (code, _, err) = with(&["--json", "--format", "text"]);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+    }
+    // export, report and scrub: -o/--output and --format too.
+    let out = file("x.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &["export", "--format", "csv", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(read(&out).contains("gone@example.org"));
+    let page = file("r.html");
+    let (code, _, err) = run_db(
+        &db,
+        &["report", "--format", "html", "--output", page.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(read(&page).starts_with("<!DOCTYPE html>"));
+    assert!(!err.contains("deprecated"), "{err}");
+    let list = file("list.csv");
+    std::fs::write(&list, "email\nann@example.com\ngone@example.org\n")
+        .unwrap();
+    let clean = file("clean.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &[
+            "scrub",
+            list.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            clean.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(read(&clean), "email\nann@example.com\n");
+    // The old spellings still work, with a note.
+    let old = file("old.html");
+    let (code, _, err) =
+        run_db(&db, &["report", "--html", old.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("--html FILE is deprecated; use -o/--output"),
+        "{err}"
+    );
+    assert_eq!(read(&old), read(&page));
+    let old = file("old.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &["scrub", list.to_str().unwrap(), "--out", old.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("--out FILE is deprecated; use -o/--output"),
+        "{err}"
+    );
+    assert_eq!(read(&old), read(&clean));
+}

@@ -1,9 +1,13 @@
-//! Record writers: JSON lines, CSV and an aligned table for people. With
+//! Record writers: JSON lines, CSV and an aligned table for people; the
+//! output flags of the commands that print one document. With
 //! `--explain`, CSV and the table end with an `explain` column (JSON lines
 //! carry the `explain` field).
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::ValueEnum;
 use rebound::Record;
 use rebound::ledger::export::spreadsheet_safe;
@@ -17,6 +21,52 @@ pub enum Format {
     Csv,
     /// An aligned table for people.
     Table,
+}
+
+/// The format of a command that prints one document (`stats`, `status`,
+/// `explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// Text for people.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `--format text|json` (with `--json` its alias) and `-o/--output FILE`:
+/// the output flags of `stats`, `status` and `explain`, spelt as `export`,
+/// `report` and `scrub` spell theirs.
+#[derive(Debug, clap::Args)]
+pub struct DocArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl DocArgs {
+    /// True for JSON.
+    pub fn json(&self) -> bool {
+        self.json || self.format == DocFormat::Json
+    }
+
+    /// Where to write: the `--output` file (created) or stdout. Flush it
+    /// at the end: a buffered write error shows only then.
+    pub fn writer(&self) -> anyhow::Result<Box<dyn Write>> {
+        Ok(match &self.output {
+            Some(p) => {
+                Box::new(BufWriter::new(File::create(p).with_context(
+                    || format!("cannot write {}", p.display()),
+                )?))
+            }
+            None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        })
+    }
 }
 
 /// The CSV / table columns, in order.

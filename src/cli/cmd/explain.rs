@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use super::Exit;
 use super::parse::ParserArgs;
 use crate::cli::args::Cli;
+use crate::cli::output::DocArgs;
 
 /// Arguments of `rebound explain`.
 #[derive(Debug, Args)]
@@ -30,9 +31,9 @@ pub struct ExplainArgs {
     /// Read a whole bounce message from this file (`-` for stdin).
     #[arg(long, conflicts_with = "text")]
     pub file: Option<PathBuf>,
-    /// Print JSON (one object per recipient).
-    #[arg(long)]
-    pub json: bool,
+    /// Text, or JSON (one object per recipient); and where to write.
+    #[command(flatten)]
+    pub output: DocArgs,
     #[command(flatten)]
     pub parser: ParserArgs,
 }
@@ -208,9 +209,9 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = a.output.writer()?;
     for (i, v) in verdicts.iter().enumerate() {
-        if a.json {
+        if a.output.json() {
             serde_json::to_writer(&mut out, &to_json(v))?;
         } else {
             if i > 0 {
@@ -220,6 +221,7 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         writeln!(out)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

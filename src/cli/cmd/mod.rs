@@ -88,6 +88,12 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     })
 }
 
+/// Notes on stderr that `old` is an old spelling of `new` (it still
+/// works).
+pub fn deprecated(old: &str, new: &str) {
+    eprintln!("rebound: note: {old} is deprecated; use {new}");
+}
+
 /// An error that carries its own exit code (3 connection, 4 locked, ...).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]

@@ -1,6 +1,7 @@
 //! `rebound status ADDRESS`: the address's state, why it is suppressed
 //! (the event that did it), its counters and its full history in the order
-//! things happened. `--json` prints one JSON object. An argument that is
+//! things happened. `--format json` (`--json`) prints one JSON object;
+//! `-o FILE` writes there. An argument that is
 //! not in the ledger and is not an address is refused (exit 2).
 
 use std::io::Write;
@@ -11,15 +12,15 @@ use rebound::ledger::history::{AddressReport, EventRow};
 use rebound::time::format_rfc3339;
 
 use super::{Exit, LedgerReadArgs};
+use crate::cli::output::DocArgs;
 
 /// Arguments of `rebound status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The address.
     pub address: String,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: DocArgs,
     #[command(flatten)]
     pub ledger: LedgerReadArgs,
 }
@@ -39,13 +40,14 @@ pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let mut out = std::io::stdout().lock();
-    if a.json {
+    let mut out = a.output.writer()?;
+    if a.output.json() {
         serde_json::to_writer_pretty(&mut out, &r.to_json())?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &r)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
