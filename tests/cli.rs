@@ -367,7 +367,7 @@ fn explain_adds_a_column_to_csv_and_the_table() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
     let head = rdr.headers().unwrap().clone();
-    assert_eq!(head.iter().last(), Some("explain"));
+    assert_eq!(head.iter().next_back(), Some("explain"));
     let rows: Vec<csv::StringRecord> =
         rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 3);
