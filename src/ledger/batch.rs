@@ -12,7 +12,7 @@
 // and every event looks its address up several times.
 use foldhash::{HashMap, HashMapExt};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::addresses::{CHAIN, Stored, insert, load, recompute, save};
 use super::key::{Key, insert_keyed};
@@ -34,8 +34,8 @@ struct Cached {
 }
 
 /// The addresses a batch touched, updated in memory and written once.
-pub(crate) struct Batch<'t, 'c> {
-    tx: &'t Transaction<'c>,
+pub(crate) struct Batch<'t> {
+    tx: &'t Connection,
     policy: Policy,
     cache: HashMap<String, Cached>,
     /// Rows committed by earlier batches of this connection (see
@@ -56,9 +56,9 @@ struct SendRef {
     logged: bool,
 }
 
-impl<'t, 'c> Batch<'t, 'c> {
-    /// A batch over `tx`.
-    pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
+impl<'t> Batch<'t> {
+    /// A batch over `tx` (a connection in a write transaction).
+    pub(crate) fn new(tx: &'t Connection, policy: Policy) -> Self {
         Batch {
             tx,
             policy,

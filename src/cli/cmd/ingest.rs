@@ -34,6 +34,10 @@ use super::LedgerArgs;
 use super::parse::{ParsedInput, ParserArgs, parse_inputs};
 use crate::cli::notify::{Notify, NotifyArgs};
 
+/// Reports per transaction when `--batch` is not given (mail and webhook
+/// events).
+const BATCH: usize = 10_000;
+
 /// Arguments of `rebound ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
@@ -58,11 +62,13 @@ pub struct IngestArgs {
     /// timestamp, ip, domain).
     #[arg(long, value_name = "FILE.jsonl")]
     pub events: Vec<PathBuf>,
-    /// Reports per transaction: each commit writes every ledger page its
-    /// batch changed, so bigger batches record faster; they hold more in
-    /// memory, and a killed run redoes at most one batch.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub batch: u32,
+    /// Reports per transaction (default 10,000): each commit writes every
+    /// ledger page its batch changed, so bigger batches record faster;
+    /// they hold more in memory, and a killed run redoes at most one
+    /// batch. With --log: events per transaction at most (default
+    /// 1,000,000; a transaction is also committed after 2 seconds).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: Option<u32>,
     /// Soft bounces in a row that suppress an address (stored in the
     /// ledger; changing it recomputes every address).
     #[arg(long)]
@@ -155,7 +161,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         args: &a,
         ledger: None,
         reports: Vec::new(),
-        size: a.batch as usize,
+        size: a.batch.map_or(BATCH, |b| b as usize),
         total: IngestSummary::default(),
         notify,
     };
@@ -289,7 +295,7 @@ fn run_log(
     rules: Rules,
 ) -> anyhow::Result<ExitCode> {
     let opts = Options {
-        batch: a.batch as usize,
+        batch: a.batch.map_or(Options::default().batch, |b| b as usize),
         follow: a.follow,
         utc_offset: a.log_timezone,
         rules,
