@@ -37,7 +37,11 @@ pub enum Command {
     Export(cmd::export::ExportArgs),
     /// Show an address's state, why it is suppressed, and its history.
     Status(cmd::status::StatusArgs),
-    /// Lift an address's suppression, keeping an audit event.
+    /// Suppress an address, or every address at a domain (`@DOMAIN`), by
+    /// hand, keeping an audit event.
+    Suppress(cmd::suppress::SuppressArgs),
+    /// Lift an address's (or a domain's) suppression, keeping an audit
+    /// event.
     Unsuppress(cmd::unsuppress::UnsuppressArgs),
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.

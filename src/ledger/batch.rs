@@ -242,6 +242,7 @@ impl<'t, 'c> Batch<'t, 'c> {
                 kind: Kind::Reported(kind),
                 action: rec.action,
                 time,
+                until: None,
             };
             self.touch(&address, fact)?;
         }

@@ -24,8 +24,10 @@
 mod addresses;
 mod batch;
 pub mod check;
+pub mod domains;
 mod error;
 pub mod export;
+pub mod forget;
 pub mod history;
 pub mod ingest;
 mod key;

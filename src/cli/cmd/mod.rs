@@ -11,6 +11,7 @@ pub mod scrub;
 pub mod serve;
 pub mod stats;
 pub mod status;
+pub mod suppress;
 pub mod sweep;
 pub mod unsuppress;
 pub mod watch;
@@ -88,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportSends(a) => import_sends::run(a),
         Command::Export(a) => export::run(a),
         Command::Status(a) => status::run(a),
+        Command::Suppress(a) => suppress::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Report(a) => report::run(a),
