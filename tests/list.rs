@@ -9,7 +9,7 @@ use std::process::Output;
 use rebound::time::parse_rfc3339;
 use serde_json::Value;
 
-use crate::ledger::Dsn;
+use crate::ledger::{Dsn, complaint};
 use crate::util::rebound;
 
 /// A temporary directory with a ledger in it.
@@ -46,6 +46,11 @@ impl Env {
             String::from_utf8_lossy(&o.stderr)
         );
         String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// A second ledger, empty, in its own directory.
+    fn empty() -> Env {
+        Env::new()
     }
 
     fn file(&self, name: &str, body: &str) -> PathBuf {
@@ -226,4 +231,263 @@ fn domain_entries_are_honoured_by_status_scrub_and_export() {
     ] {
         assert_eq!(e.run("suppress", bad).status.code(), Some(2), "{bad:?}");
     }
+}
+
+/// A ledger holding one suppression of each kind: a hard bounce, a
+/// complaint, manual ones (with a formula-like note, another reason, an
+/// end), a domain entry with a known address at it.
+fn varied() -> Env {
+    let e = Env::new();
+    e.ingest(&[
+        Dsn::bounce("h1", "gone@example.org", t0()).text(),
+        complaint("c1", "angry@example.net", t0() + 60),
+        Dsn::soft("s1", "k@blocked.example", t0() + 120).text(),
+    ]);
+    e.ok("suppress", &["hand@example.org", "--note", "=cmd|' /C calc'!A0"]);
+    e.ok(
+        "suppress",
+        &["left@example.com", "--note", "asked", "--reason", "unsubscribed"],
+    );
+    e.ok(
+        "suppress",
+        &[
+            "later@example.com",
+            "--note",
+            "on leave",
+            "--reason",
+            "soft_escalated",
+            "--until",
+            "2999-01-01",
+        ],
+    );
+    e.ok("suppress", &["@blocked.example", "--note", "closed"]);
+    e
+}
+
+/// The columns of `rebound export`'s own layouts that describe the
+/// suppression (not the address's history: event kind, counters, last
+/// event, which an import does not bring).
+const LIST_COLUMNS: [&str; 12] = [
+    "email",
+    "domain",
+    "reason",
+    "suppressed_at",
+    "class",
+    "status",
+    "reply_code",
+    "diagnostic",
+    "campaign_id",
+    "provider",
+    "note",
+    "until",
+];
+
+/// The list an export describes, comparable across ledgers: for the own
+/// layouts the rows' [`LIST_COLUMNS`], for the platforms' the lines
+/// (sorted where the layout carries no time, so no order).
+fn list_of(format: &str, text: &str) -> Vec<String> {
+    match format {
+        "csv" => {
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            let h = r.headers().unwrap().clone();
+            let idx: Vec<usize> = LIST_COLUMNS
+                .iter()
+                .map(|c| h.iter().position(|x| x == *c).unwrap())
+                .collect();
+            r.records()
+                .map(|rec| {
+                    let rec = rec.unwrap();
+                    idx.iter().map(|&i| &rec[i]).collect::<Vec<_>>().join("|")
+                })
+                .collect()
+        }
+        "json" | "jsonl" => {
+            let rows: Vec<Value> = if format == "json" {
+                serde_json::from_str(text).unwrap()
+            } else {
+                text.lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            };
+            rows.iter()
+                .map(|o| {
+                    LIST_COLUMNS
+                        .iter()
+                        .map(|c| {
+                            o.get(*c)
+                                .cloned()
+                                .unwrap_or(Value::Null)
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect()
+        }
+        _ => {
+            let mut lines: Vec<String> =
+                text.lines().map(str::to_string).collect();
+            if matches!(format, "ses" | "postmark" | "sparkpost") {
+                lines.sort();
+            }
+            lines
+        }
+    }
+}
+
+#[test]
+fn import_round_trips_every_format() {
+    let a = varied();
+    for format in [
+        "csv",
+        "json",
+        "jsonl",
+        "ses",
+        "mailgun",
+        "sendgrid",
+        "postmark",
+        "sparkpost",
+    ] {
+        let first = a.export(format);
+        // Every kind is in the list (SES and Postmark say less of it).
+        assert!(first.contains("gone@example.org"), "{format}: {first}");
+        assert!(
+            first.contains("k@blocked.example")
+                || !matches!(
+                    format,
+                    "ses" | "mailgun" | "sendgrid" | "postmark" | "sparkpost"
+                ),
+            "{format}: {first}"
+        );
+        let b = Env::empty();
+        let f = b.file(&format!("list.{format}"), &first);
+        let o = b.run(
+            "import-suppressions",
+            &["--format", format, f.to_str().unwrap()],
+        );
+        assert!(
+            o.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let second = b.export(format);
+        assert_eq!(
+            list_of(format, &first),
+            list_of(format, &second),
+            "{format}:\n{first}\n{second}"
+        );
+        // And the imported list is a fixed point, byte for byte.
+        let c = Env::empty();
+        let f = c.file(&format!("list.{format}"), &second);
+        c.ok(
+            "import-suppressions",
+            &["--format", format, f.to_str().unwrap()],
+        );
+        let third = c.export(format);
+        if matches!(format, "ses" | "postmark" | "sparkpost") {
+            assert_eq!(
+                list_of(format, &second),
+                list_of(format, &third),
+                "{format}"
+            );
+        } else {
+            assert_eq!(second, third, "{format}");
+        }
+        // Importing again records nothing more.
+        let o = c.run(
+            "import-suppressions",
+            &["--format", format, f.to_str().unwrap()],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(" 0 suppressed"), "{format}: {err}");
+    }
+    // The own layout brings back the domain entry and the reasons.
+    let b = Env::empty();
+    let f = b.file("list.csv", &a.export("csv"));
+    b.ok("import-suppressions", &["--format", "csv", f.to_str().unwrap()]);
+    assert_eq!(
+        b.status("new@blocked.example")["domain_entry"],
+        "blocked.example"
+    );
+    let s = b.status("later@example.com");
+    assert_eq!(s["suppression_reason"], "soft_escalated");
+    assert_eq!(s["suppressed_until"], "2999-01-01T00:00:00Z");
+    assert_eq!(
+        b.status("hand@example.org")["history"][0]["note"],
+        "=cmd|' /C calc'!A0"
+    );
+}
+
+#[test]
+fn platform_exports_are_read_and_bad_rows_named() {
+    let e = Env::new();
+    let cases: [(&str, &str); 4] = [
+        (
+            "postmark",
+            "EmailAddress,SuppressionReason,Origin,CreatedAt\n\
+             p1@example.org,HardBounce,Recipient,2024-01-02T03:04:05Z\n\
+             p2@example.org,SpamComplaint,Recipient,2024-01-02T03:04:05Z\n\
+             p3@example.org,Nonsense,Customer,2024-01-02T03:04:05Z\n",
+        ),
+        (
+            "sparkpost",
+            "recipient,type,source,description\n\
+             s1@example.org,non_transactional,List Unsubscribe,clicked\n\
+             s2@example.org,transactional,Bounce Rule,550 no such user\n\
+             s2@example.org,non_transactional,Bounce Rule,550 no such user\n",
+        ),
+        (
+            "mailgun",
+            "address,code,error,created_at\n\
+             m1@example.org,550,No such user,\"Tue, 2 Jan 2024 03:04:05 +0000\"\n\
+             ,550,no address,\"Tue, 2 Jan 2024 03:04:05 +0000\"\n\
+             m2@example.org,550,x,not a date\n",
+        ),
+        ("ses", "e1@example.org,BOUNCE\ne2@example.org,COMPLAINT\n"),
+    ];
+    let mut bad = Vec::new();
+    for (format, text) in cases {
+        let f = e.file(&format!("in.{format}"), text);
+        let o = e.run(
+            "import-suppressions",
+            &["--format", format, f.to_str().unwrap()],
+        );
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        bad.push((format, o.status.code(), err));
+    }
+    assert_eq!(bad[0].1, Some(1), "{}", bad[0].2);
+    assert!(
+        bad[0].2.contains("in.postmark:4: unknown reason \"Nonsense\""),
+        "{}",
+        bad[0].2
+    );
+    assert_eq!(bad[1].1, Some(0), "{}", bad[1].2);
+    assert_eq!(bad[2].1, Some(1));
+    assert!(bad[2].2.contains("in.mailgun:3: no address"), "{}", bad[2].2);
+    assert!(
+        bad[2].2.contains("in.mailgun:4: \"not a date\" is not a time"),
+        "{}",
+        bad[2].2
+    );
+    assert_eq!(bad[3].1, Some(0), "{}", bad[3].2);
+    let reason = |a: &str| {
+        e.status(a)["suppression_reason"].as_str().map(str::to_string)
+    };
+    assert_eq!(reason("p1@example.org").as_deref(), Some("hard_bounce"));
+    assert_eq!(reason("p2@example.org").as_deref(), Some("complaint"));
+    assert_eq!(e.status("p3@example.org")["state"], Value::Null);
+    assert_eq!(reason("s1@example.org").as_deref(), Some("unsubscribed"));
+    assert_eq!(reason("s2@example.org").as_deref(), Some("hard_bounce"));
+    assert_eq!(reason("m1@example.org").as_deref(), Some("hard_bounce"));
+    assert_eq!(
+        e.status("m1@example.org")["suppressed_at"],
+        "2024-01-02T03:04:05Z"
+    );
+    assert_eq!(reason("e2@example.org").as_deref(), Some("complaint"));
+    let h = &e.status("s2@example.org")["history"];
+    assert_eq!(h.as_array().unwrap().len(), 1);
+    assert!(
+        h[0]["source"].as_str().unwrap().ends_with("in.sparkpost:3"),
+        "{h}"
+    );
 }

@@ -32,6 +32,9 @@ pub enum Command {
     Ingest(cmd::ingest::IngestArgs),
     /// Record what was sent (CSV: message_id,recipient,campaign_id,sent_at).
     ImportSends(cmd::import_sends::ImportSendsArgs),
+    /// Record a suppression list a sending platform (or `rebound export`)
+    /// wrote: ses, mailgun, sendgrid, postmark, sparkpost, csv, json.
+    ImportSuppressions(cmd::import_suppressions::ImportSuppressionsArgs),
     /// Write the suppression list (own CSV/JSON or a sending platform's
     /// import layout).
     Export(cmd::export::ExportArgs),

@@ -276,6 +276,15 @@ impl<'t, 'c> Batch<'t, 'c> {
         self.cache.get_mut(address).ok_or(rusqlite::Error::QueryReturnedNoRows)
     }
 
+    /// The state of an address as the batch has made it so far (an
+    /// address the ledger has never seen gets its bare row).
+    pub(crate) fn state(
+        &mut self,
+        address: &str,
+    ) -> rusqlite::Result<AddressState> {
+        Ok(self.cached(address)?.now.state.clone())
+    }
+
     /// The row id of an address and its last event, for an event about to name it:
     /// the event's `address_id` and `prev_id`.
     pub(crate) fn chain(

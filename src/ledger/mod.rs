@@ -29,6 +29,7 @@ mod error;
 pub mod export;
 pub mod forget;
 pub mod history;
+pub mod import;
 pub mod ingest;
 mod key;
 pub mod logs;

@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod export;
 pub mod import_sends;
+pub mod import_suppressions;
 pub mod ingest;
 pub mod parse;
 pub mod preflight;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watch(a) => watch::run(*a),
         Command::Ingest(a) => ingest::run(a),
         Command::ImportSends(a) => import_sends::run(a),
+        Command::ImportSuppressions(a) => import_suppressions::run(a),
         Command::Export(a) => export::run(a),
         Command::Status(a) => status::run(a),
         Command::Suppress(a) => suppress::run(a),
