@@ -491,3 +491,82 @@ fn platform_exports_are_read_and_bad_rows_named() {
         "{h}"
     );
 }
+
+/// Whether the ledger file or its WAL holds `needle` (any case).
+fn file_holds(db: &std::path::Path, needle: &str) -> bool {
+    let needle = needle.to_lowercase().into_bytes();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    [db.to_path_buf(), PathBuf::from(wal)].iter().any(|p| {
+        let bytes = std::fs::read(p).unwrap_or_default().to_ascii_lowercase();
+        bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+    })
+}
+
+#[test]
+fn forget_leaves_no_trace_yet_keeps_the_address_refused() {
+    let e = Env::new();
+    let who = "Bob.Person@example.org";
+    let other =
+        Dsn::bounce("o1", "other@example.org", t0() + 60).text().replace(
+            "User unknown;",
+            "User unknown (forwarded for bob.person@example.org);",
+        );
+    e.ingest(&[
+        Dsn::bounce("b1", who, t0()).text(),
+        Dsn::soft("b2", "bob.person@example.org", t0() + 30).text(),
+        other,
+    ]);
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,campaign_id,sent_at\n\
+         <m1@example.com>,bob.person@example.org,spring,2024-03-04T08:00:00Z\n\
+         <m2@example.com>,other@example.org,spring,2024-03-04T08:00:00Z\n",
+    );
+    e.ok("import-sends", &[sends.to_str().unwrap()]);
+    // The WAL is checkpointed into the file first: the address is there.
+    {
+        let c = rusqlite::Connection::open(&e.db).unwrap();
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    assert!(file_holds(&e.db, "bob.person@example.org"));
+    // A note naming the address is refused (the audit event keeps it).
+    let o = e.run("forget", &[who, "--note", "erase bob.person@example.org"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = e.run("forget", &[who, "--note", "GDPR request 2024-117"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("1 addresses forgotten: 2 events"), "{err}");
+    {
+        let c = rusqlite::Connection::open(&e.db).unwrap();
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    assert!(!file_holds(&e.db, "bob.person@example.org"));
+    // The other address keeps its event, the mention redacted.
+    let o = e.status("other@example.org");
+    let diag = o["history"][0]["diagnostic"].as_str().unwrap();
+    assert!(diag.contains("forwarded for [forgotten]"), "{diag}");
+    // Still refused, by status, scrub and the check, even once it is back.
+    let s = e.status(who);
+    assert_eq!(
+        (s["mailable"].as_bool(), s["forgotten"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(s["suppression_reason"], "hard_bounce");
+    let rejects = scrub(&e, &["bob.person@example.org"]);
+    assert_eq!(rejects[0].1, "suppressed");
+    e.ingest(&[Dsn::soft("b3", who, t0() + 90).text()]);
+    assert_eq!(e.status(who)["mailable"], false);
+    // The audit event names no address.
+    let c = rusqlite::Connection::open(&e.db).unwrap();
+    let (note, address): (String, Option<i64>) = c
+        .query_row(
+            "SELECT note, address_id FROM events WHERE kind = 'forget'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((note.as_str(), address), ("GDPR request 2024-117", None));
+}

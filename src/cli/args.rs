@@ -46,6 +46,9 @@ pub enum Command {
     /// Lift an address's (or a domain's) suppression, keeping an audit
     /// event.
     Unsuppress(cmd::unsuppress::UnsuppressArgs),
+    /// Erase addresses on request: every trace goes, a keyed hash keeps
+    /// them refused.
+    Forget(cmd::forget::ForgetArgs),
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.
     Stats(cmd::stats::StatsArgs),

@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod export;
+pub mod forget;
 pub mod import_sends;
 pub mod import_suppressions;
 pub mod ingest;
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(a) => status::run(a),
         Command::Suppress(a) => suppress::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
+        Command::Forget(a) => forget::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Report(a) => report::run(a),
         Command::Explain(a) => explain::run(a),
