@@ -570,3 +570,85 @@ fn forget_leaves_no_trace_yet_keeps_the_address_refused() {
         .unwrap();
     assert_eq!((note.as_str(), address), ("GDPR request 2024-117", None));
 }
+
+/// Every address's state and counters, by address.
+fn states(db: &std::path::Path) -> Vec<Vec<rusqlite::types::Value>> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c
+        .prepare(
+            "SELECT address, state, suppression_reason, suppressed_at,
+               suppressed_by, soft_streak, streak_start, hard_count,
+               soft_count, alert_count, delay_count, complaint_count,
+               unsubscribe_count, auto_reply_count, delivered_count,
+               first_event, last_event, suppressed_until
+             FROM addresses ORDER BY address",
+        )
+        .unwrap();
+    st.query_map([], |r| (0..18).map(|i| r.get(i)).collect())
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+fn count(db: &std::path::Path, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn purge_keeps_states_and_counters_through_later_recomputes() {
+    const D: i64 = 86_400;
+    let old = parse_rfc3339("2020-01-06T00:00:00Z").unwrap();
+    let recent = rebound::time::now() - 60 * D;
+    let mails = |e: &Env| {
+        e.ingest(&[
+            Dsn::bounce("a1", "hard@example.org", old).text(),
+            Dsn::soft("b1", "soft@example.org", old).text(),
+            Dsn::soft("b2", "soft@example.org", old + D).text(),
+            Dsn::soft("b3", "soft@example.org", old + 3 * D).text(),
+            complaint("c1", "mixed@example.org", old + 5 * D),
+            Dsn::soft("d1", "mixed@example.org", recent).text(),
+            Dsn::soft("b4", "soft@example.org", recent).text(),
+            Dsn::soft("e1", "new@example.org", recent + D).text(),
+        ]);
+        // Recorded after the recent ones, yet older than the cut: a
+        // chain to relink around it.
+        e.ingest(&[Dsn::soft("b0", "soft@example.org", old - D).text()]);
+    };
+    let (e, twin) = (Env::new(), Env::empty());
+    mails(&e);
+    mails(&twin);
+    let before = states(&e.db);
+    let events = count(&e.db, "SELECT count(*) FROM events");
+    let o = e.run("purge", &["--older-than", "2y"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("6 events before"), "{err}");
+    assert_eq!(states(&e.db), before);
+    assert_eq!(count(&e.db, "SELECT count(*) FROM events"), events - 6);
+    assert_eq!(count(&e.db, "PRAGMA freelist_count"), 0);
+    // What is left of a history is still a chain: status shows it.
+    let s = e.status("soft@example.org");
+    assert_eq!(s["history"].as_array().unwrap().len(), 1);
+    assert_eq!(s["counts"]["soft"], 5);
+    // A late report recomputes from what the purge folded: the same
+    // states as the ledger that kept everything.
+    for l in [&e, &twin] {
+        l.ingest(&[
+            Dsn::soft("late1", "soft@example.org", recent - D).text(),
+            Dsn::soft("late2", "mixed@example.org", recent - D).text(),
+        ]);
+    }
+    // Event ids differ between two ledgers (files are ingested in
+    // parallel): the suppressing event is compared by its time alone.
+    let no_ids = |mut v: Vec<Vec<rusqlite::types::Value>>| {
+        v.iter_mut().for_each(|r| r[4] = rusqlite::types::Value::Null);
+        v
+    };
+    assert_eq!(no_ids(states(&e.db)), no_ids(states(&twin.db)));
+    assert_eq!(e.status("hard@example.org")["state"], "suppressed");
+    // Nothing older than the cut: nothing to do.
+    let o = e.run("purge", &["--older-than", "2y"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains(" 0 events before"));
+    assert_eq!(e.run("purge", &["--older-than", "2"]).status.code(), Some(2));
+}

@@ -49,6 +49,8 @@ pub enum Command {
     /// Erase addresses on request: every trace goes, a keyed hash keeps
     /// them refused.
     Forget(cmd::forget::ForgetArgs),
+    /// Delete old events, keeping every address's state and counters.
+    Purge(cmd::purge::PurgeArgs),
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.
     Stats(cmd::stats::StatsArgs),

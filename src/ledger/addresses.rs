@@ -109,9 +109,29 @@ pub(crate) fn recompute(
     before: &Stored,
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
-    let state = AddressState::fold(&history(tx, row.head)?, policy);
+    // From what `rebound purge` folded of the events it deleted, if any.
+    let mut state = baseline(tx, row.id)?;
+    for e in &history(tx, row.head)? {
+        state.apply(e, policy);
+    }
     save(tx, &Stored { state: state.clone(), ..*row }, before)?;
     Ok(state)
+}
+
+/// The state an address's history starts from: what `rebound purge`
+/// folded of the events it deleted (`address_baselines`), else nothing.
+pub(crate) fn baseline(
+    tx: &rusqlite::Connection,
+    id: i64,
+) -> rusqlite::Result<AddressState> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {STATE_COLUMNS} FROM address_baselines WHERE id = ?1"
+        ))?
+        .query_row([id], state_of)
+        .optional()?
+        .map(|b| b.state)
+        .unwrap_or_default())
 }
 
 /// An address's row: its id, state and last event.

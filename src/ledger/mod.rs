@@ -36,6 +36,7 @@ pub mod logs;
 pub mod mailbox;
 mod migrate;
 mod open;
+pub mod purge;
 pub mod sends;
 pub mod state;
 pub mod stats;

@@ -8,6 +8,7 @@ pub mod import_suppressions;
 pub mod ingest;
 pub mod parse;
 pub mod preflight;
+pub mod purge;
 pub mod report;
 pub mod scrub;
 pub mod serve;
@@ -95,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suppress(a) => suppress::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
         Command::Forget(a) => forget::run(a),
+        Command::Purge(a) => purge::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Report(a) => report::run(a),
         Command::Explain(a) => explain::run(a),
