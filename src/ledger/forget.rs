@@ -370,13 +370,17 @@ impl Ledger {
                     tx.prepare_cached("DELETE FROM addresses WHERE id = ?1")?
                         .execute([row.id])?;
                 }
-                for table in ["sends", "log_messages"] {
-                    sum.rows += tx
-                        .prepare_cached(&format!(
-                            "DELETE FROM {table} WHERE recipient = ?1"
-                        ))?
-                        .execute([a])?;
-                }
+            }
+            // One pass over each (no index on the recipient).
+            let all = serde_json::to_string(&list).unwrap_or_default();
+            for table in ["sends", "log_messages"] {
+                sum.rows += tx.execute(
+                    &format!(
+                        "DELETE FROM {table} WHERE recipient IN
+                           (SELECT value FROM json_each(?1))"
+                    ),
+                    [&all],
+                )?;
             }
             let (redacted, deleted) = redact_everywhere(tx, &ac)?;
             sum.redacted = redacted;
