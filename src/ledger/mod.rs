@@ -8,8 +8,9 @@
 //! re-run record nothing twice. Errors name the file and say what is wrong
 //! (locked, read-only, full, corrupt); nothing here panics.
 //!
-//! Concerns, one module each: `open` (opening a ledger), `migrate` (the
-//! schema migrations), `error` ([`LedgerError`]), [`ingest`] (recording
+//! Concerns, one module each: `open` (opening a ledger), `identity`
+//! (a ledger or another program's SQLite file), `migrate` (the schema
+//! migrations), `error` ([`LedgerError`]), [`ingest`] (recording
 //! reports and webhook events), [`mailbox`] (what sweeps remember of the
 //! mailboxes they read), `key` (event identity and the duplicate
 //! check), `batch` (the batch writer: events in, address states updated in
@@ -29,6 +30,7 @@ mod error;
 pub mod export;
 pub mod forget;
 pub mod history;
+mod identity;
 pub mod import;
 pub mod ingest;
 mod key;
@@ -50,6 +52,7 @@ use rusqlite::{Connection, OptionalExtension};
 use error::ledger_error;
 
 pub use error::LedgerError;
+pub use identity::APPLICATION_ID;
 pub use ingest::{IngestItem, IngestSummary};
 pub use mailbox::{Pop3State, Swept};
 pub use migrate::schema_version;
