@@ -384,3 +384,72 @@ WHERE event_time = recorded_at
     AND kind NOT IN ('suppress', 'unsuppress')
     AND detector IS NOT NULL AND detector NOT LIKE 'log:%'
     AND detector <> 'webhook';
+
+-- migration 8
+
+-- Running the list by hand (src/ledger/list/): domain entries, manual
+-- suppressions with an end, forgotten addresses and the baselines that
+-- purged events leave behind. Written not to assume any migration between
+-- 6 and this one.
+
+-- Domain entries (`rebound suppress @example.com`): every address at the
+-- domain, and at its subdomains when `subdomains` is 1, is refused whether
+-- the ledger has seen it or not (src/ledger/check.rs). `reason` is a
+-- suppression reason name, `until` ends the entry (NULL: never), `event_id`
+-- is the `suppress_domain` audit event that made it.
+CREATE TABLE suppressed_domains (
+    domain TEXT PRIMARY KEY,
+    subdomains INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    suppressed_at INTEGER NOT NULL,
+    until INTEGER,
+    note TEXT,
+    event_id INTEGER
+) WITHOUT ROWID;
+
+-- A manual suppression's end (`rebound suppress --until`), on its
+-- `suppress` event and on the address it suppresses: the address is
+-- mailable again from then on (NULL: never; src/ledger/state.rs).
+ALTER TABLE events ADD COLUMN until INTEGER;
+ALTER TABLE addresses ADD COLUMN suppressed_until INTEGER;
+-- The domain a `suppress_domain` / `unsuppress_domain` audit event is
+-- about (such events have no address).
+ALTER TABLE events ADD COLUMN domain TEXT;
+
+-- Forgotten addresses (`rebound forget`): nothing of the address is kept
+-- but its HMAC-SHA256 under the ledger's own secret (settings
+-- `forget_secret`, 32 random bytes in hex, made on first use) and whether
+-- it was suppressed, so that the address is still refused if it comes
+-- back (src/ledger/check.rs).
+CREATE TABLE forgotten (
+    hash BLOB PRIMARY KEY,
+    reason TEXT NOT NULL,
+    suppressed_at INTEGER NOT NULL,
+    forgotten_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- What `rebound purge` deleted of an address, folded: the address's state
+-- after its events older than the cut (the same columns as `addresses`).
+-- A recompute (a late report, a policy change) starts from it instead of
+-- from nothing, so counters and states survive the purge.
+CREATE TABLE address_baselines (
+    id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    suppression_reason TEXT,
+    suppressed_at INTEGER,
+    suppressed_by INTEGER,
+    soft_streak INTEGER NOT NULL,
+    streak_start INTEGER,
+    hard_count INTEGER NOT NULL,
+    soft_count INTEGER NOT NULL,
+    alert_count INTEGER NOT NULL,
+    delay_count INTEGER NOT NULL,
+    complaint_count INTEGER NOT NULL,
+    unsubscribe_count INTEGER NOT NULL,
+    auto_reply_count INTEGER NOT NULL,
+    delivered_count INTEGER NOT NULL,
+    first_event INTEGER NOT NULL,
+    last_event INTEGER NOT NULL,
+    last_id INTEGER,
+    suppressed_until INTEGER
+);

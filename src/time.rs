@@ -284,9 +284,55 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// The units of a duration, largest first: `y` (365 days), `w`, `d`,
+/// `h`, `m`, `s`.
+const UNITS: [(char, i64); 6] = [
+    ('y', 365 * 86_400),
+    ('w', 7 * 86_400),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
+
+/// Parses a duration written as a number and a unit (`90d`, `48h`, `2w`,
+/// `1y`, `30m`, `3600s`) into seconds; `None` for anything else (no
+/// unit, a negative or zero number, an unknown unit).
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let (_, secs) = UNITS.iter().find(|(u, _)| *u == unit)?;
+    let n: i64 = s[..s.len() - 1].trim().parse().ok()?;
+    (n > 0).then_some(n)?.checked_mul(*secs)
+}
+
+/// Formats seconds as [`parse_duration`] reads them, in the largest unit
+/// that divides them (`7776000` → `90d`).
+pub fn format_duration(secs: i64) -> String {
+    let (u, n) = UNITS
+        .iter()
+        .find(|(_, n)| secs % n == 0)
+        .map_or(('s', 1), |&(u, n)| (u, n));
+    format!("{}{u}", secs / n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(parse_duration("90d"), Some(90 * 86_400));
+        assert_eq!(parse_duration(" 48h"), Some(48 * 3_600));
+        assert_eq!(parse_duration("2w"), Some(14 * 86_400));
+        for bad in ["", "d", "90", "-1d", "0h", "5x", "1.5d"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+        for s in ["90d", "2w", "1y", "36h", "90m", "61s"] {
+            assert_eq!(format_duration(parse_duration(s).unwrap()), s);
+        }
+        assert_eq!(format_duration(14 * 86_400), "2w");
+    }
 
     #[test]
     fn round_trips_rfc3339() {

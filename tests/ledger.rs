@@ -110,7 +110,7 @@ impl Dsn {
         }
     }
 
-    fn soft(id: &str, rcpt: &str, time: i64) -> Dsn {
+    pub(crate) fn soft(id: &str, rcpt: &str, time: i64) -> Dsn {
         Dsn {
             status: "4.2.2",
             diag: "452 4.2.2 Mailbox full, over quota",
@@ -172,7 +172,7 @@ impl Dsn {
 }
 
 /// An RFC 5965 complaint about `rcpt`.
-fn complaint(id: &str, rcpt: &str, time: i64) -> String {
+pub(crate) fn complaint(id: &str, rcpt: &str, time: i64) -> String {
     let date = format_rfc2822(time);
     format!(
         "From: feedback@fbl.example.net\n\
@@ -643,7 +643,8 @@ fn every_export_format_has_its_platform_columns() {
             "soft_count",
             "complaint_count",
             "last_event_at",
-            "note"
+            "note",
+            "until"
         ])
     );
     assert_eq!(

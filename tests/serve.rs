@@ -1039,6 +1039,24 @@ fn generic_events_messages_and_the_api() {
         ),
         (Some("manual"), Some(true), Some(true))
     );
+    // A domain entry made by the CLI beside the service is honoured.
+    let o = crate::util::rebound()
+        .args(["suppress", "@blocked.example", "--note", "gone", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, out) = s.post(
+        "/v1/check",
+        &tok,
+        br#"{"addresses":["who@blocked.example","who@example.org"]}"#,
+    );
+    let r = &json_of(&out)["results"];
+    assert_eq!(
+        (r[0]["mailable"].as_bool(), r[0]["domain"].as_str()),
+        (Some(false), Some("blocked.example"))
+    );
+    assert_eq!(r[1]["mailable"], true);
     let many: Vec<String> =
         (0..10_001).map(|i| format!("u{i}@example.org")).collect();
     let too_many = serde_json::to_vec(&many).unwrap();

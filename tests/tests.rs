@@ -8,6 +8,7 @@ mod dovecot;
 mod hostile;
 mod imap;
 mod ledger;
+mod list;
 mod logs;
 mod mailboxes;
 mod oauth2;

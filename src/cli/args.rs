@@ -32,13 +32,25 @@ pub enum Command {
     Ingest(cmd::ingest::IngestArgs),
     /// Record what was sent (CSV: message_id,recipient,campaign_id,sent_at).
     ImportSends(cmd::import_sends::ImportSendsArgs),
+    /// Record a suppression list a sending platform (or `rebound export`)
+    /// wrote: ses, mailgun, sendgrid, postmark, sparkpost, csv, json.
+    ImportSuppressions(cmd::import_suppressions::ImportSuppressionsArgs),
     /// Write the suppression list (own CSV/JSON or a sending platform's
     /// import layout).
     Export(cmd::export::ExportArgs),
     /// Show an address's state, why it is suppressed, and its history.
     Status(cmd::status::StatusArgs),
-    /// Lift an address's suppression, keeping an audit event.
+    /// Suppress an address, or every address at a domain (`@DOMAIN`), by
+    /// hand, keeping an audit event.
+    Suppress(cmd::suppress::SuppressArgs),
+    /// Lift an address's (or a domain's) suppression, keeping an audit
+    /// event.
     Unsuppress(cmd::unsuppress::UnsuppressArgs),
+    /// Erase addresses on request: every trace goes, a keyed hash keeps
+    /// them refused.
+    Forget(cmd::forget::ForgetArgs),
+    /// Delete old events, keeping every address's state and counters.
+    Purge(cmd::purge::PurgeArgs),
     /// Bounce, complaint and retry statistics rated against health
     /// thresholds.
     Stats(cmd::stats::StatsArgs),

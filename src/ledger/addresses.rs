@@ -9,7 +9,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::domain_of;
-use super::state::{AddressState, Counts, Fact, Kind, Policy, State};
+use super::state::{
+    AddressState, Counts, Fact, Kind, Policy, State, SuppressionReason,
+};
 use crate::model::Action;
 
 /// Inserts a bare row for an address the ledger has never seen (its state
@@ -28,7 +30,12 @@ pub(crate) fn insert(
 }
 
 /// The columns [`fact_of`] reads, in order.
-pub(crate) const FACT_COLUMNS: &str = "id, kind, action, event_time";
+pub(crate) const FACT_COLUMNS: &str =
+    "id, kind, action, event_time, reason, until";
+
+/// How many columns [`FACT_COLUMNS`] names: a query selecting more after
+/// them reads those from this index on.
+pub(crate) const FACT_WIDTH: usize = 6;
 
 /// Reads a row selected with [`FACT_COLUMNS`] (`None` for an unknown kind).
 pub(crate) fn fact_of(
@@ -36,12 +43,26 @@ pub(crate) fn fact_of(
 ) -> rusqlite::Result<Option<Fact>> {
     let kind: String = r.get(1)?;
     let action: Option<String> = r.get(2)?;
-    Ok(match Kind::from_name(&kind) {
+    let kind = match Kind::from_name(&kind) {
+        // A suppression's reason is the event's (`manual` when none).
+        Some(Kind::Suppress(manual)) => {
+            let reason: Option<String> = r.get(4)?;
+            Some(Kind::Suppress(
+                reason
+                    .as_deref()
+                    .and_then(SuppressionReason::from_name)
+                    .unwrap_or(manual),
+            ))
+        }
+        other => other,
+    };
+    Ok(match kind {
         Some(kind) => Some(Fact {
             id: r.get(0)?,
             kind,
             action: action.as_deref().and_then(action_from_name),
             time: r.get(3)?,
+            until: r.get(5)?,
         }),
         None => None,
     })
@@ -88,9 +109,29 @@ pub(crate) fn recompute(
     before: &Stored,
     policy: &Policy,
 ) -> rusqlite::Result<AddressState> {
-    let state = AddressState::fold(&history(tx, row.head)?, policy);
+    // From what `rebound purge` folded of the events it deleted, if any.
+    let mut state = baseline(tx, row.id)?;
+    for e in &history(tx, row.head)? {
+        state.apply(e, policy);
+    }
     save(tx, &Stored { state: state.clone(), ..*row }, before)?;
     Ok(state)
+}
+
+/// The state an address's history starts from: what `rebound purge`
+/// folded of the events it deleted (`address_baselines`), else nothing.
+pub(crate) fn baseline(
+    tx: &rusqlite::Connection,
+    id: i64,
+) -> rusqlite::Result<AddressState> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {STATE_COLUMNS} FROM address_baselines WHERE id = ?1"
+        ))?
+        .query_row([id], state_of)
+        .optional()?
+        .map(|b| b.state)
+        .unwrap_or_default())
 }
 
 /// An address's row: its id, state and last event.
@@ -109,7 +150,7 @@ pub(crate) const STATE_COLUMNS: &str = "id, state, suppression_reason, \
      suppressed_at, suppressed_by, soft_streak, streak_start, hard_count, \
      soft_count, alert_count, delay_count, complaint_count, \
      unsubscribe_count, auto_reply_count, delivered_count, first_event, \
-     last_event, last_id";
+     last_event, last_id, suppressed_until";
 
 /// Reads an `addresses` row selected with [`STATE_COLUMNS`].
 pub(crate) fn state_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
@@ -117,11 +158,10 @@ pub(crate) fn state_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Stored> {
     let reason: Option<String> = r.get(2)?;
     let s = AddressState {
         state: State::from_name(&state).unwrap_or_default(),
-        reason: reason
-            .as_deref()
-            .and_then(super::state::SuppressionReason::from_name),
+        reason: reason.as_deref().and_then(SuppressionReason::from_name),
         suppressed_at: r.get(3)?,
         suppressed_by: r.get(4)?,
+        suppressed_until: r.get(18)?,
         soft_streak: r.get(5)?,
         streak_start: r.get(6)?,
         counts: Counts {
@@ -190,8 +230,9 @@ pub(crate) fn save(
         first,
         last,
         row.head,
+        s.suppressed_until,
     ];
-    // The counters (?2..?16) of both statements, spelt once.
+    // The counters (?2..?17) of both statements, spelt once.
     macro_rules! update {
         ($($more:literal)?) => {
             concat!(
@@ -201,7 +242,7 @@ pub(crate) fn save(
                    delay_count = ?9, complaint_count = ?10,
                    unsubscribe_count = ?11, auto_reply_count = ?12,
                    delivered_count = ?13, first_event = ?14, last_event = ?15,
-                   last_id = ?16",
+                   last_id = ?16, suppressed_until = ?17",
                 $($more,)?
                 " WHERE id = ?1"
             )
@@ -214,8 +255,18 @@ pub(crate) fn save(
         let mut all = counts.to_vec();
         all.push(&state);
         all.push(&s.suppressed_at);
-        tx.prepare_cached(update!(", state = ?17, suppressed_at = ?18"))?
+        tx.prepare_cached(update!(", state = ?18, suppressed_at = ?19"))?
             .execute(all.as_slice())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fact_width_counts_the_fact_columns() {
+        assert_eq!(FACT_COLUMNS.split(',').count(), FACT_WIDTH);
+    }
 }

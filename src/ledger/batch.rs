@@ -243,6 +243,7 @@ impl<'t> Batch<'t> {
                 kind: Kind::Reported(kind),
                 action: rec.action,
                 time,
+                until: None,
             };
             self.touch(&address, fact)?;
         }
@@ -274,6 +275,15 @@ impl<'t> Batch<'t> {
         }
         // Present: found or inserted just above.
         self.cache.get_mut(address).ok_or(rusqlite::Error::QueryReturnedNoRows)
+    }
+
+    /// The state of an address as the batch has made it so far (an
+    /// address the ledger has never seen gets its bare row).
+    pub(crate) fn state(
+        &mut self,
+        address: &str,
+    ) -> rusqlite::Result<AddressState> {
+        Ok(self.cached(address)?.now.state.clone())
     }
 
     /// The row id of an address and its last event, for an event about to name it:

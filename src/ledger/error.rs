@@ -127,6 +127,14 @@ pub enum LedgerError {
         /// The latest this build knows.
         supported: i64,
     },
+    /// A request the ledger refuses (what is wrong with it).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The ledger file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Any other SQLite failure.
     #[error("{}: ledger error: {cause}", path.display())]
     Sqlite {

@@ -27,12 +27,25 @@
 //!
 //! Own layouts: `csv` (header [`CSV_COLUMNS`]), `json` (an array of
 //! [`Suppression`] objects) and `jsonl` (one object per line).
+//!
+//! Domain entries (`rebound suppress @example.com`): the own layouts list
+//! each entry as a row of its own, `email` `*@example.com` (or
+//! `*@*.example.com` when it takes the subdomains) and `domain`
+//! `example.com`; the
+//! platform layouts, which have no way to say "a whole domain", list
+//! instead every address the ledger knows at a refused domain. A manual
+//! suppression whose end (`until`) has come is no longer listed; a
+//! forgotten address cannot be (nothing of it is left to write).
 
 use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
 
+use foldhash::{HashMap, HashMapExt};
+
+use super::check::Checker;
+use super::domains::{DomainEntry, ENTRY_COLUMNS, entry_of};
 use super::state::SuppressionReason;
 use super::{Ledger, LedgerError};
 use crate::time;
@@ -87,6 +100,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "complaint_count",
     "last_event_at",
     "note",
+    "until",
 ];
 
 /// Which suppressed addresses to export.
@@ -101,7 +115,7 @@ pub struct Filter {
 }
 
 /// One suppressed address and the event that suppressed it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Suppression {
     /// The address.
     pub email: String,
@@ -135,6 +149,9 @@ pub struct Suppression {
     pub last_event_at: String,
     /// The operator's note (manual suppression).
     pub note: Option<String>,
+    /// When a manual suppression ends (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     #[serde(skip)]
     suppressed_ts: i64,
 }
@@ -158,7 +175,7 @@ pub enum ExportError {
 }
 
 impl Suppression {
-    fn cells(&self) -> [Cow<'_, str>; 16] {
+    fn cells(&self) -> [Cow<'_, str>; 17] {
         let o = |v: &Option<String>| Cow::from(v.clone().unwrap_or_default());
         [
             self.email.as_str().into(),
@@ -177,7 +194,13 @@ impl Suppression {
             self.complaint_count.to_string().into(),
             self.last_event_at.as_str().into(),
             o(&self.note),
+            o(&self.until),
         ]
+    }
+
+    /// The list's order: by suppression time, then address.
+    fn order(&self) -> (i64, &str) {
+        (self.suppressed_ts, &self.email)
     }
 
     fn is(&self, r: SuppressionReason) -> bool {
@@ -231,24 +254,36 @@ impl<W: Write> SafeCsv<W> {
 
 impl Ledger {
     /// Calls `f` with every suppressed address matching `filter`, oldest
-    /// suppression first.
+    /// suppression first (ties by address). Domain entries are given as
+    /// rows of their own, or with `expand` as the addresses the ledger
+    /// knows at their domains (see the module doc).
     pub fn suppressions(
         &self,
         filter: &Filter,
+        expand: bool,
         mut f: impl FnMut(Suppression) -> Result<(), ExportError>,
     ) -> Result<usize, ExportError> {
+        let now = time::now();
+        // Few: an operator's entries, or the addresses at their domains.
+        let mut extra = self
+            .domain_rows(filter, expand, now)
+            .map_err(|e| self.error(e))?
+            .into_iter()
+            .peekable();
         let mut st = self
             .conn()
             .prepare(
                 "SELECT a.address, a.domain, a.suppression_reason,
                    a.suppressed_at, e.kind, e.class, e.status, e.reply_code,
                    e.diagnostic, e.campaign_id, e.provider, a.hard_count,
-                   a.soft_count, a.complaint_count, a.last_event, e.note
+                   a.soft_count, a.complaint_count, a.last_event, e.note,
+                   a.suppressed_until
                  FROM addresses a LEFT JOIN events e ON e.id = a.suppressed_by
                  WHERE a.state = 'suppressed'
                    AND (?1 IS NULL OR a.suppressed_at >= ?1)
                    AND (?2 IS NULL OR a.suppression_reason = ?2)
                    AND (?3 IS NULL OR a.domain = ?3)
+                   AND (a.suppressed_until IS NULL OR a.suppressed_until > ?4)
                  ORDER BY a.suppressed_at, a.address",
             )
             .map_err(|e| self.error(e))?;
@@ -258,6 +293,7 @@ impl Ledger {
                     filter.since,
                     filter.reason.map(|r| r.as_str()),
                     filter.domain.as_deref().map(str::to_lowercase),
+                    now,
                 ],
                 |r| {
                     let at: i64 = r.get(3)?;
@@ -278,6 +314,9 @@ impl Ledger {
                         complaint_count: r.get(13)?,
                         last_event_at: time::format_rfc3339(r.get(14)?),
                         note: r.get(15)?,
+                        until: r
+                            .get::<_, Option<i64>>(16)?
+                            .map(time::format_rfc3339),
                         suppressed_ts: at,
                     })
                 },
@@ -285,10 +324,117 @@ impl Ledger {
             .map_err(|e| self.error(e))?;
         let mut n = 0;
         for s in rows {
-            f(s.map_err(|e| self.error(e))?)?;
+            let s = s.map_err(|e| self.error(e))?;
+            while let Some(x) = extra.next_if(|x| x.order() < s.order()) {
+                f(x)?;
+                n += 1;
+            }
+            f(s)?;
+            n += 1;
+        }
+        for x in extra {
+            f(x)?;
             n += 1;
         }
         Ok(n)
+    }
+
+    /// The rows domain entries add to the list, sorted: the entries
+    /// themselves, or (`expand`) the addresses the ledger knows at their
+    /// domains that are not suppressed on their own.
+    fn domain_rows(
+        &self,
+        filter: &Filter,
+        expand: bool,
+        now: i64,
+    ) -> rusqlite::Result<Vec<Suppression>> {
+        let entries: Vec<DomainEntry> = self
+            .conn()
+            .prepare(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM suppressed_domains
+                 ORDER BY domain"
+            ))?
+            .query_map([], entry_of)?
+            .filter(|e| e.as_ref().map_or(true, |e| e.in_force(now)))
+            .collect::<rusqlite::Result<_>>()?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted = |reason: &str, at: i64, domain: &str| {
+            filter.since.is_none_or(|s| at >= s)
+                && filter.reason.is_none_or(|r| r.as_str() == reason)
+                && filter
+                    .domain
+                    .as_deref()
+                    .is_none_or(|d| d.eq_ignore_ascii_case(domain))
+        };
+        let row =
+            |email: String, domain: String, e: &DomainEntry| Suppression {
+                email,
+                domain,
+                reason: e.reason.clone(),
+                suppressed_at: time::format_rfc3339(e.suppressed_at),
+                event: Some("suppress_domain".into()),
+                class: None,
+                status: None,
+                reply_code: None,
+                diagnostic: None,
+                campaign_id: None,
+                provider: None,
+                hard_count: 0,
+                soft_count: 0,
+                complaint_count: 0,
+                last_event_at: time::format_rfc3339(e.suppressed_at),
+                note: e.note.clone(),
+                until: e.until.map(time::format_rfc3339),
+                suppressed_ts: e.suppressed_at,
+            };
+        let mut out = Vec::new();
+        if !expand {
+            for e in &entries {
+                if wanted(&e.reason, e.suppressed_at, &e.domain) {
+                    out.push(row(
+                        format!("*@{}", e.pattern()),
+                        e.domain.clone(),
+                        e,
+                    ));
+                }
+            }
+        } else {
+            let checker = Checker::new(self.conn(), now)?;
+            let mut by_domain: HashMap<String, Option<DomainEntry>> =
+                HashMap::new();
+            let mut st = self.conn().prepare(
+                "SELECT address, domain, hard_count, soft_count,
+                   complaint_count, last_event
+                 FROM addresses
+                 WHERE state != 'suppressed' OR suppressed_until <= ?1",
+            )?;
+            let mut rows = st.query([now])?;
+            while let Some(r) = rows.next()? {
+                let domain: String = r.get(1)?;
+                let entry = match by_domain.get(&domain) {
+                    Some(e) => e.clone(),
+                    None => {
+                        let e = checker.domain_entry(&domain)?;
+                        by_domain.insert(domain.clone(), e.clone());
+                        e
+                    }
+                };
+                let Some(e) = entry else { continue };
+                if !wanted(&e.reason, e.suppressed_at, &domain) {
+                    continue;
+                }
+                let mut s = row(r.get(0)?, domain, &e);
+                s.hard_count = r.get(2)?;
+                s.soft_count = r.get(3)?;
+                s.complaint_count = r.get(4)?;
+                s.last_event_at = time::format_rfc3339(r.get(5)?);
+                out.push(s);
+            }
+        }
+        out.sort_by(|a, b| a.order().cmp(&b.order()));
+        Ok(out)
     }
 
     /// Writes the suppression list in `format`; returns the number of
@@ -306,7 +452,7 @@ impl Ledger {
                     out.write_all(b"[")?;
                 }
                 let mut first = true;
-                let n = self.suppressions(filter, |s| {
+                let n = self.suppressions(filter, false, |s| {
                     if json {
                         out.write_all(if first { b"\n" } else { b",\n" })?;
                     }
@@ -342,7 +488,8 @@ impl Ledger {
             _ => CSV_COLUMNS,
         };
         let mut w = SafeCsv::new(out, header)?;
-        let n = self.suppressions(filter, |s| {
+        let own = format == Format::Csv;
+        let n = self.suppressions(filter, !own, |s| {
             let email = Cow::from(s.email.as_str());
             match format {
                 Format::Ses => {

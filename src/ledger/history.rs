@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::addresses::{CHAIN, load};
 use super::batch::Batch;
+use super::check::{Checker, Verdict};
 use super::key::{Key, insert_keyed, key_day, key_of};
-use super::state::{AddressState, Fact, Kind, State};
+use super::state::{AddressState, Fact, Kind, State, SuppressionReason};
 use super::{Ledger, LedgerError, normalise_address};
 use crate::time;
 
@@ -88,6 +89,9 @@ pub struct AddressReport {
     pub state: Option<AddressState>,
     /// Every event, in event_time order.
     pub history: Vec<EventRow>,
+    /// Whether it may be mailed, every suppression rule applied (its own
+    /// state, a domain entry, a forgotten address; [`check`](super::check)).
+    pub verdict: Verdict,
 }
 
 impl AddressReport {
@@ -99,14 +103,27 @@ impl AddressReport {
     pub fn to_json(&self) -> serde_json::Value {
         use crate::time::format_rfc3339;
         use serde_json::json;
+        let v = &self.verdict;
         let Some(s) = &self.state else {
-            return json!({
-                "address": self.address, "state": null, "history": []
+            let mut out = json!({
+                "address": self.address, "state": null, "history": [],
+                "mailable": v.mailable,
             });
+            if !v.mailable {
+                out["suppression_reason"] = json!(v.reason);
+                out["suppressed_at"] = json!(v.since);
+                out["suppressed_until"] = json!(v.until);
+                out["domain_entry"] = json!(v.domain);
+                out["forgotten"] = json!(v.forgotten);
+            }
+            return out;
         };
         let c = &s.counts;
         json!({
             "address": self.address,
+            "mailable": v.mailable,
+            "domain_entry": v.domain,
+            "suppressed_until": s.suppressed_until.map(format_rfc3339),
             "state": s.state.as_str(),
             "suppression_reason": s.reason.map(|x| x.as_str()),
             "suppressed_at": s.suppressed_at.map(format_rfc3339),
@@ -136,15 +153,17 @@ impl Ledger {
     pub fn status(&self, address: &str) -> Result<AddressReport, LedgerError> {
         let address = normalise_address(address);
         let run = || -> rusqlite::Result<AddressReport> {
-            let Some(row) = load(self.conn(), &address)? else {
+            let tx = self.conn().unchecked_transaction()?;
+            let verdict = Checker::new(&tx, time::now())?.verdict(&address)?;
+            let Some(row) = load(&tx, &address)? else {
                 return Ok(AddressReport {
                     address: address.clone(),
                     state: None,
                     history: Vec::new(),
+                    verdict,
                 });
             };
-            let history = self
-                .conn()
+            let history = tx
                 .prepare(&format!(
                     "{CHAIN} SELECT {EVENT_COLUMNS} FROM events
                      WHERE id IN chain ORDER BY event_time, id"
@@ -155,6 +174,7 @@ impl Ledger {
                 address: address.clone(),
                 state: Some(row.state),
                 history,
+                verdict,
             })
         };
         run().map_err(|e| self.error(e))
@@ -180,7 +200,7 @@ impl Ledger {
         address: &str,
         note: &str,
     ) -> Result<bool, LedgerError> {
-        self.manual(address, Kind::Unsuppress, note)
+        self.manual(address, Kind::Unsuppress, note, None)
     }
 
     /// Suppresses `address` by hand (reason `manual`), recording a
@@ -191,7 +211,21 @@ impl Ledger {
         address: &str,
         note: &str,
     ) -> Result<bool, LedgerError> {
-        self.manual(address, Kind::Suppress, note)
+        self.suppress_with(address, note, SuppressionReason::Manual, None)
+    }
+
+    /// Suppresses `address` by hand for `reason`, until `until` (Unix
+    /// seconds; `None`: for good), recording a `suppress` audit event with
+    /// `note`. Returns false (and records nothing) when that would change
+    /// nothing: the address is already suppressed, for at least as long.
+    pub fn suppress_with(
+        &mut self,
+        address: &str,
+        note: &str,
+        reason: SuppressionReason,
+        until: Option<i64>,
+    ) -> Result<bool, LedgerError> {
+        self.manual(address, Kind::Suppress(reason), note, until)
     }
 
     fn manual(
@@ -199,6 +233,7 @@ impl Ledger {
         address: &str,
         kind: Kind,
         note: &str,
+        until: Option<i64>,
     ) -> Result<bool, LedgerError> {
         let address = normalise_address(address);
         let policy = self.policy;
@@ -207,9 +242,23 @@ impl Ledger {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         self.write(|tx| {
-            let suppressed = load(tx, &address)?
-                .is_some_and(|row| row.state.state == State::Suppressed);
-            if suppressed == (kind == Kind::Suppress) {
+            // What the event would do to the address as it stands now:
+            // nothing means nothing is recorded.
+            let mut state =
+                load(tx, &address)?.map(|row| row.state).unwrap_or_default();
+            if state.ended_by(now) {
+                state = AddressState::default();
+            }
+            let changes = match kind {
+                Kind::Unsuppress => state.state == State::Suppressed,
+                _ => {
+                    let fact =
+                        Fact { id: -1, kind, action: None, time: now, until };
+                    state.apply(&fact, &policy);
+                    state.suppressed_by == Some(-1)
+                }
+            };
+            if !changes {
                 return Ok(false);
             }
             // The key holds the time in nanoseconds: it was never
@@ -231,8 +280,9 @@ impl Ledger {
                 tx.prepare_cached(
                     "INSERT INTO events (event_key, address_id, kind,
                        event_time, recorded_at, source, note, key_slot,
-                       key_day, prev_id)
-                     VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5, ?6, ?7, ?8)
+                       key_day, prev_id, reason, until)
+                     VALUES (?1, ?2, ?3, ?4, ?4, 'manual', ?5, ?6, ?7, ?8,
+                       ?9, ?10)
                      ON CONFLICT DO NOTHING",
                 )?
                 .execute(params![
@@ -244,10 +294,15 @@ impl Ledger {
                     slot,
                     key.day,
                     prev,
+                    match kind {
+                        Kind::Suppress(r) => Some(r.as_str()),
+                        _ => None,
+                    },
+                    until,
                 ])
             })?;
             let Some(id) = inserted else { return Ok(false) };
-            let fact = Fact { id, kind, action: None, time: now };
+            let fact = Fact { id, kind, action: None, time: now, until };
             batch.touch(&address, fact)?;
             batch.finish()?;
             Ok(true)

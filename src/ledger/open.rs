@@ -132,7 +132,19 @@ impl Ledger {
 
     fn configure(&self, opts: &LedgerOptions) -> rusqlite::Result<()> {
         let c = &self.conn;
+        let tables: i64 =
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get(0)
+            })?;
         if !opts.read_only {
+            // Pages freed by `rebound purge` are given back to the file
+            // system in small steps (`PRAGMA incremental_vacuum`); the mode
+            // can only be chosen before the first table exists, so a
+            // ledger created before it keeps `NONE` until `rebound purge
+            // --full-vacuum` rebuilds it (docs/list.md).
+            if tables == 0 {
+                c.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+            }
             let mode: String =
                 c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -147,6 +159,10 @@ impl Ledger {
             // `durable` syncs the WAL at every commit too.
             let sync = if opts.durable { "FULL" } else { "NORMAL" };
             c.pragma_update(None, "synchronous", sync)?;
+            // Deleted and rewritten content is overwritten with zeros when
+            // that costs no extra write, so that what `rebound forget`
+            // erases does not linger in the free space of pages.
+            c.pragma_update(None, "secure_delete", "FAST")?;
             // Checkpoint every ~512 MB of WAL (4 KiB pages) rather than
             // every 4 MB. A batch dirties pages all over the indexes and
             // the address rows, and the next batches dirty most of the same

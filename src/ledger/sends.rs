@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::addresses::{FACT_COLUMNS, fact_of};
+use super::addresses::{FACT_COLUMNS, FACT_WIDTH, fact_of};
 use super::batch::Batch;
 use super::{Ledger, LedgerError, normalise_address};
 use crate::classify::provider::{PROVIDERS, identify};
@@ -99,7 +99,8 @@ impl Ledger {
                 ))?;
                 let mut rows = st.query([])?;
                 while let Some(r) = rows.next()? {
-                    let Some(m) = r.get_ref(4)?.as_str_or_null()? else {
+                    let Some(m) = r.get_ref(FACT_WIDTH)?.as_str_or_null()?
+                    else {
                         continue;
                     };
                     let Some((send, recipient)) =
@@ -107,10 +108,12 @@ impl Ledger {
                     else {
                         continue;
                     };
-                    if r.get::<_, Option<i64>>(5)? == Some(send.sent_at) {
+                    if r.get::<_, Option<i64>>(FACT_WIDTH + 1)?
+                        == Some(send.sent_at)
+                    {
                         continue;
                     }
-                    let orphan = r.get::<_, bool>(6)?;
+                    let orphan = r.get::<_, bool>(FACT_WIDTH + 2)?;
                     ties.push((fact_of(r)?, *send, recipient.clone(), orphan));
                 }
             }

@@ -12,11 +12,15 @@
 //! - `delivered` (a receipt or a delivery event) ends a soft-bounce streak;
 //! - `complaint` and `unsubscribe`: suppressed `complaint` / `unsubscribed`;
 //! - `delay` and `auto_reply`: counted only;
-//! - `suppress` / `unsuppress` (an operator's manual events): suppressed
-//!   `manual` / back to `active` with a fresh streak.
+//! - `suppress` / `unsuppress` (an operator's manual events, or an
+//!   imported list): suppressed for the event's reason (`manual` unless it
+//!   names another) / back to `active` with a fresh streak.
 //!
 //! A suppressed address keeps the reason and time of its first suppression
-//! until it is unsuppressed. [`AddressState::apply`] is both the
+//! until it is unsuppressed, or until the end a manual suppression was
+//! given (`suppress --until`): from then on it is mailable again, before
+//! any later event is applied, and a suppression for good that comes
+//! during one with an end takes over. [`AddressState::apply`] is both the
 //! incremental step (an event later than everything seen) and, from
 //! [`AddressState::default`], the full recompute done when a report
 //! arrives late.
@@ -103,8 +107,9 @@ impl SuppressionReason {
 pub enum Kind {
     /// From a report or a webhook.
     Reported(EventType),
-    /// An operator suppressed the address.
-    Suppress,
+    /// An operator (or an imported list) suppressed the address, for
+    /// this reason.
+    Suppress(SuppressionReason),
     /// An operator lifted the suppression.
     Unsuppress,
 }
@@ -114,15 +119,16 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Reported(t) => t.as_str(),
-            Kind::Suppress => "suppress",
+            Kind::Suppress(_) => "suppress",
             Kind::Unsuppress => "unsuppress",
         }
     }
 
-    /// Parses a stored name.
+    /// Parses a stored name (a `suppress` event's reason is stored apart:
+    /// `manual` here).
     pub fn from_name(s: &str) -> Option<Kind> {
         match s {
-            "suppress" => Some(Kind::Suppress),
+            "suppress" => Some(Kind::Suppress(SuppressionReason::Manual)),
             "unsuppress" => Some(Kind::Unsuppress),
             _ => EventType::from_name(s).map(Kind::Reported),
         }
@@ -162,6 +168,8 @@ pub struct Fact {
     pub action: Option<Action>,
     /// When it happened.
     pub time: i64,
+    /// When the suppression it makes ends (a manual one given an end).
+    pub until: Option<i64>,
 }
 
 /// Event counters of an address.
@@ -196,6 +204,9 @@ pub struct AddressState {
     pub suppressed_at: Option<i64>,
     /// The event that suppressed it.
     pub suppressed_by: Option<i64>,
+    /// When the suppression ends (a manual one given an end); `None`:
+    /// never.
+    pub suppressed_until: Option<i64>,
     /// Soft bounces since the last delivery or unsuppress.
     pub soft_streak: i64,
     /// Time of the streak's first soft bounce.
@@ -217,6 +228,9 @@ impl AddressState {
 
     /// Applies the next event in time order.
     pub fn apply(&mut self, e: &Fact, policy: &Policy) {
+        if self.ended_by(e.time) {
+            self.lift();
+        }
         self.first_event =
             Some(self.first_event.map_or(e.time, |t| t.min(e.time)));
         self.last_event =
@@ -255,15 +269,24 @@ impl AddressState {
                 c.delivered += 1;
                 self.end_streak();
             }
-            Kind::Suppress => self.suppress(SuppressionReason::Manual, e),
-            Kind::Unsuppress => {
-                self.state = State::Active;
-                self.reason = None;
-                self.suppressed_at = None;
-                self.suppressed_by = None;
-                self.end_streak();
-            }
+            Kind::Suppress(reason) => self.suppress(reason, e),
+            Kind::Unsuppress => self.lift(),
         }
+    }
+
+    /// Whether the suppression in force has an end at or before `time`.
+    pub fn ended_by(&self, time: i64) -> bool {
+        self.state == State::Suppressed
+            && self.suppressed_until.is_some_and(|u| u <= time)
+    }
+
+    fn lift(&mut self) {
+        self.state = State::Active;
+        self.reason = None;
+        self.suppressed_at = None;
+        self.suppressed_by = None;
+        self.suppressed_until = None;
+        self.end_streak();
     }
 
     fn soft_bounce(&mut self, e: &Fact, policy: &Policy) {
@@ -289,11 +312,18 @@ impl AddressState {
     }
 
     fn suppress(&mut self, reason: SuppressionReason, e: &Fact) {
-        if self.state != State::Suppressed {
+        // A suppression with an end gives way to one lasting longer.
+        let longer = match (self.suppressed_until, e.until) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(now), Some(new)) => new > now,
+        };
+        if self.state != State::Suppressed || longer {
             self.state = State::Suppressed;
             self.reason = Some(reason);
             self.suppressed_at = Some(e.time);
             self.suppressed_by = Some(e.id);
+            self.suppressed_until = e.until;
         }
     }
 
@@ -319,11 +349,12 @@ mod tests {
             kind: Kind::Reported(EventType::Bounce),
             action: Some(action),
             time,
+            until: None,
         }
     }
 
     fn event(id: i64, time: i64, t: EventType) -> Fact {
-        Fact { id, kind: Kind::Reported(t), action: None, time }
+        Fact { id, kind: Kind::Reported(t), action: None, time, until: None }
     }
 
     fn sorted(mut v: Vec<Fact>) -> Vec<Fact> {
@@ -390,7 +421,13 @@ mod tests {
         assert_eq!(s.reason, Some(SuppressionReason::HardBounce));
         assert_eq!(s.suppressed_by, Some(1));
         let mut h = h;
-        h.push(Fact { id: 3, kind: Kind::Unsuppress, action: None, time: 30 });
+        h.push(Fact {
+            id: 3,
+            kind: Kind::Unsuppress,
+            action: None,
+            time: 30,
+            until: None,
+        });
         let s = AddressState::fold(&h, &p);
         assert_eq!((s.state, s.reason), (State::Active, None));
         // A late hard bounce from before the unsuppress stays lifted.
@@ -420,5 +457,30 @@ mod tests {
         assert_eq!(s, AddressState::fold(&h, &p));
         assert_eq!(s.reason, Some(SuppressionReason::SoftEscalated));
         assert!(!s.in_order(0 - 1));
+    }
+
+    #[test]
+    fn a_manual_suppression_with_an_end_lifts_then_gives_way() {
+        let p = Policy::default();
+        let manual = |id, time, until| Fact {
+            id,
+            kind: Kind::Suppress(SuppressionReason::Complaint),
+            action: None,
+            time,
+            until,
+        };
+        let h =
+            vec![manual(1, 10, Some(100)), event(2, 150, EventType::Delay)];
+        let s = AddressState::fold(&h[..1], &p);
+        assert_eq!(s.reason, Some(SuppressionReason::Complaint));
+        assert!(!s.ended_by(99) && s.ended_by(100));
+        let s = AddressState::fold(&h, &p);
+        assert_eq!((s.state, s.suppressed_until), (State::Active, None));
+        // A hard bounce during it takes over, for good.
+        let h =
+            vec![manual(1, 10, Some(100)), bounce(2, 50, Action::Suppress)];
+        let s = AddressState::fold(&h, &p);
+        assert_eq!(s.reason, Some(SuppressionReason::HardBounce));
+        assert!(!s.ended_by(i64::MAX));
     }
 }

@@ -15,7 +15,6 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use crate::ledger::state::State;
 use crate::ledger::{Ledger, LedgerError, normalise_address};
 use mx::MxChecker;
 use syntax::Address;
@@ -141,11 +140,13 @@ impl<'a> Scrubber<'a> {
             candidates.push(&key);
         }
         for c in candidates {
-            if let Some(s) = ledger.state(c)?
-                && s.state == State::Suppressed
-            {
-                let reason = s.reason.map_or("suppressed", |r| r.as_str());
-                return Ok(Some(reason.to_string()));
+            let v = ledger.verdict(c)?;
+            if !v.mailable {
+                let reason = v.reason.unwrap_or_else(|| "suppressed".into());
+                return Ok(Some(match v.domain {
+                    Some(d) => format!("{reason} (domain {d})"),
+                    None => reason,
+                }));
             }
         }
         Ok(None)

@@ -2,15 +2,19 @@
 
 pub mod explain;
 pub mod export;
+pub mod forget;
 pub mod import_sends;
+pub mod import_suppressions;
 pub mod ingest;
 pub mod parse;
 pub mod preflight;
+pub mod purge;
 pub mod report;
 pub mod scrub;
 pub mod serve;
 pub mod stats;
 pub mod status;
+pub mod suppress;
 pub mod sweep;
 pub mod unsuppress;
 pub mod watch;
@@ -112,9 +116,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watch(a) => watch::run(*a),
         Command::Ingest(a) => ingest::run(a),
         Command::ImportSends(a) => import_sends::run(a),
+        Command::ImportSuppressions(a) => import_suppressions::run(a),
         Command::Export(a) => export::run(a),
         Command::Status(a) => status::run(a),
+        Command::Suppress(a) => suppress::run(a),
         Command::Unsuppress(a) => unsuppress::run(a),
+        Command::Forget(a) => forget::run(a),
+        Command::Purge(a) => purge::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Report(a) => report::run(a),
         Command::Explain(a) => explain::run(a),

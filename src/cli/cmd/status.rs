@@ -69,9 +69,34 @@ fn describe(e: &EventRow) -> String {
     d
 }
 
+/// The line saying what refuses an address beyond its own state (a
+/// domain entry, its erasure), if anything does.
+fn refusal(r: &AddressReport) -> Option<String> {
+    let v = &r.verdict;
+    let what = match (&v.domain, v.forgotten) {
+        (Some(d), _) => format!("refused by the domain entry {d}"),
+        (None, true) => "refused: forgotten (rebound forget)".to_string(),
+        _ => return None,
+    };
+    let mut line =
+        format!("{what}: {}", v.reason.as_deref().unwrap_or("suppressed"));
+    if let Some(since) = &v.since {
+        line.push_str(&format!(" since {since}"));
+    }
+    if let Some(until) = &v.until {
+        line.push_str(&format!(" until {until}"));
+    }
+    Some(line)
+}
+
 fn write_text(out: &mut impl Write, r: &AddressReport) -> anyhow::Result<()> {
     let Some(s) = &r.state else {
-        writeln!(out, "{}: not in the ledger (mailable)", r.address)?;
+        match refusal(r) {
+            Some(line) => writeln!(out, "{}: {line}", r.address)?,
+            None => {
+                writeln!(out, "{}: not in the ledger (mailable)", r.address)?
+            }
+        }
         return Ok(());
     };
     writeln!(out, "address: {}", r.address)?;
@@ -84,6 +109,13 @@ fn write_text(out: &mut impl Write, r: &AddressReport) -> anyhow::Result<()> {
             format_rfc3339(at)
         )?,
         _ => writeln!(out, "state: {}", s.state.as_str())?,
+    }
+    if let Some(until) = s.suppressed_until {
+        let ended = if r.verdict.mailable { " (ended)" } else { "" };
+        writeln!(out, "until: {}{ended}", format_rfc3339(until))?;
+    }
+    if let Some(line) = refusal(r) {
+        writeln!(out, "{line}")?;
     }
     if let Some(e) = r.suppressing_event() {
         writeln!(out, "why: {} at {}", describe(e), e.event_time)?;

@@ -1,18 +1,22 @@
-//! `rebound unsuppress ADDRESS --note TEXT`: lift a suppression. The lift
-//! is an `unsuppress` event in the address's history (with the note), so
-//! the audit trail stays whole; a later bounce can suppress it again.
-//! Exit 1 when the address is not suppressed (nothing is recorded).
+//! `rebound unsuppress ADDRESS|@DOMAIN --note TEXT`: lift a suppression.
+//! The lift is an `unsuppress` event in the address's history (with the
+//! note), so the audit trail stays whole; a later bounce can suppress it
+//! again. `@example.com` lifts the domain entry (an `unsuppress_domain`
+//! audit event). Exit 1 when there is nothing to lift (nothing is
+//! recorded).
 
 use std::process::ExitCode;
 
 use clap::Args;
+
+use rebound::ledger::domains::normalise_domain;
 
 use super::{Exit, LedgerArgs};
 
 /// Arguments of `rebound unsuppress`.
 #[derive(Debug, Args)]
 pub struct UnsuppressArgs {
-    /// The address.
+    /// The address, or `@DOMAIN` for a domain entry.
     pub address: String,
     /// Why (kept in the audit event).
     #[arg(long, required = true)]
@@ -29,8 +33,19 @@ pub fn run(a: UnsuppressArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mut ledger = a.ledger.open()?;
-    if ledger.unsuppress(&a.address, a.note.trim())? {
-        println!("{}: unsuppressed (active)", a.address.trim().to_lowercase());
+    let target = a.address.trim();
+    let lifted = match target.strip_prefix('@') {
+        Some(_) => {
+            let domain = normalise_domain(target).ok_or_else(|| Exit {
+                code: 2,
+                message: format!("{target:?} is not @ and a domain"),
+            })?;
+            ledger.unsuppress_domain(&domain, a.note.trim())?
+        }
+        None => ledger.unsuppress(target, a.note.trim())?,
+    };
+    if lifted {
+        println!("{}: unsuppressed (active)", target.to_lowercase());
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Exit {
