@@ -415,7 +415,9 @@ fn ingest(log: &Path, db: &Path, stderr_to: &Path) -> Usage {
                     l.split_whitespace().nth(1)?.parse::<f64>().ok()
                 })
             });
+        // (Nothing resident yet while the child is being started.)
         if let Some(kb) = rss
+            && kb > 0.0
             && start.elapsed().as_millis() as usize / 1000 >= samples.len()
         {
             samples.push(kb / 1024.0);
