@@ -22,7 +22,7 @@ impl Parser {
         &self,
         mail: &Mail<'_>,
         mut row: Row,
-        delivered: Option<i64>,
+        dated: impl FnOnce() -> Option<i64>,
         recovered: impl FnOnce() -> &'r Vec<String>,
     ) -> Vec<(Row, Record)> {
         if let Some(d) = row.diagnostic.take() {
@@ -47,7 +47,7 @@ impl Parser {
             .into_iter()
             .flatten()
             .find_map(|d| time::parse_mail_date(d))
-            .or_else(|| report_time(mail, delivered));
+            .or_else(dated);
         let base = Record {
             original_message_id: ret.and_then(Returned::message_id),
             campaign_id: ret
@@ -134,7 +134,10 @@ impl Parser {
 /// system that handed it over (the date of the first Received field that
 /// has one), else unknown. Never the time it is read: the same report
 /// must always get the same time.
-fn report_time(mail: &Mail<'_>, delivered: Option<i64>) -> Option<i64> {
+pub(super) fn report_time(
+    mail: &Mail<'_>,
+    delivered: Option<i64>,
+) -> Option<i64> {
     mail.header("Date")
         .and_then(|d| time::parse_mail_date(&d))
         .or_else(|| {

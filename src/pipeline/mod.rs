@@ -165,6 +165,10 @@ impl Parser {
         let recovered = OnceCell::new();
         let recovered =
             || recovered.get_or_init(|| self.recover_recipients(&mail));
+        // The report's own time, for rows that give none: read once.
+        let dated = OnceCell::new();
+        let dated =
+            || *dated.get_or_init(|| complete::report_time(&mail, delivered));
         let mut fanned_out = HashSet::new();
         let records = rows
             .into_iter()
@@ -173,7 +177,7 @@ impl Parser {
                     || recovered().is_empty()
                     || fanned_out.insert(row.kind)
             })
-            .flat_map(|row| self.complete(&mail, row, delivered, recovered))
+            .flat_map(|row| self.complete(&mail, row, dated, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
