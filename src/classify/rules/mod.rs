@@ -1,5 +1,5 @@
 //! Phrase rules as data: an ordered list of [`Rule`]s, each a reason with
-//! the regex phrases that say it, compiled once into one set. The built-in
+//! the regex phrases that say it, compiled as needed ([`set`]). The built-in
 //! rules are the files under `rules/` (embedded in the binary); operators
 //! add their own with `--rules FILE` ([`Rules::load`]). The format is
 //! `docs/rules.md`, read by [`format`].
