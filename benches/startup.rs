@@ -10,8 +10,8 @@
 //! file, 30 files, the dev corpus (316 files, as a directory) and an mbox
 //! of the dev corpus ×100 written into a temporary directory. For each
 //! it prints the minimum and median wall time, the median CPU time (user
-//! + system, from `wait4`), the median peak RSS, and rebound's ratios to
-//! the bare parse. On a shared machine the minimum is the least
+//! and system, from `wait4`), the median peak RSS, and rebound's ratios
+//! to the bare parse. On a shared machine the minimum is the least
 //! disturbed run. Reads `../shared/corpus/dev/emails`: without it the
 //! bench says so and exits with status 1.
 
@@ -139,6 +139,8 @@ struct Run {
 fn measure(mut c: Command) -> Run {
     c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     let start = Instant::now();
+    // Reaped by `wait4` below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = c.spawn().expect("child process starts");
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
