@@ -356,3 +356,31 @@ CREATE TABLE pop3_messages (
     seen_at INTEGER NOT NULL,
     PRIMARY KEY (account, uidl)
 ) WITHOUT ROWID;
+
+-- migration 7
+
+-- A report without Message-ID is keyed by the SHA-256 of its canonical
+-- form (line ends, mbox `>From ` quoting, leading and trailing blank lines
+-- normalised: src/parse/mod.rs `canonical`), so that the same report read
+-- as an LF file, fetched over IMAP (CRLF) or read from an mbox is one
+-- event. Earlier ledgers keyed it by the SHA-256 of its bytes as read,
+-- which cannot be recomputed without the bytes: a ledger holding such
+-- events is marked, and while it is, a report is also looked up under the
+-- keys of its bytes and of their CRLF copy (src/ledger/key.rs).
+INSERT INTO settings (key, value)
+SELECT 'fingerprint_keys', 'raw'
+WHERE EXISTS (SELECT 1 FROM events WHERE message_id IS NULL);
+
+-- An event whose report gave no time at all (no date in its fields, its
+-- Date or its Received fields could be read) has `time_unknown` = 1: its
+-- event_time is when it was recorded, which places it in the address's
+-- history, and it is kept out of the weekly trend. Earlier versions wrote
+-- the recording time without saying so: a report's event (not a manual,
+-- MTA log or webhook one) whose time is its recording time to the second
+-- is one of those.
+ALTER TABLE events ADD COLUMN time_unknown INTEGER;
+UPDATE events SET time_unknown = 1
+WHERE event_time = recorded_at
+    AND kind NOT IN ('suppress', 'unsuppress')
+    AND detector IS NOT NULL AND detector NOT LIKE 'log:%'
+    AND detector <> 'webhook';

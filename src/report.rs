@@ -521,7 +521,7 @@ fn tables(o: &mut String, s: &Stats) {
             o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td></tr>",
             escape(&r.reason),
-            escape(r.class_name.unwrap_or("")),
+            escape(r.class_name),
             r.count,
             r.share * 100.0
         );

@@ -139,7 +139,7 @@ fn ordinary_mail_gives_no_record_and_is_counted() {
     assert_eq!(field(&r, "type"), ["auto_reply"]);
     assert!(
         stderr(&o).contains(
-            "rebound: 2 messages: 1 reports (1 records), 1 not bounces, 0 unparseable, 0 unreadable inputs"
+            "rebound: 2 messages: 1 report (1 record), 1 not a bounce, 0 unparseable, 0 unreadable inputs"
         ),
         "{}",
         stderr(&o)
@@ -340,7 +340,7 @@ fn a_bad_message_inside_an_mbox_is_named_by_its_position() {
         err.contains(&format!("{}#2: cannot parse", path.display())),
         "{err}"
     );
-    assert!(err.contains("1 new events"), "{err}");
+    assert!(err.contains("1 new event,"), "{err}");
 }
 
 #[test]

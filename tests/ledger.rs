@@ -776,7 +776,342 @@ fn sends_give_rates_and_time_to_bounce() {
     assert_eq!(t["buckets"]["1d-3d"], 1);
     assert_eq!(st["weekly"][0]["week"], "2024-03-04");
     let text = e.ok("stats", &[]);
-    assert!(text.contains("hard 0.50% warning"), "{text}");
+    assert!(text.contains("0.50% warning"), "{text}");
+}
+
+/// Every rate in `stats --json` (totals, campaigns, providers, weeks) as
+/// (where, value).
+fn rates_of(v: &Value, at: &str, out: &mut Vec<(String, f64)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let at = format!("{at}.{k}");
+                match x.as_f64() {
+                    Some(r) if k.ends_with("_rate") => out.push((at, r)),
+                    _ => rates_of(x, &at, out),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                rates_of(x, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every percentage written in a text.
+fn percentages(text: &str) -> Vec<f64> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '%'))
+        .filter_map(|w| w.strip_suffix('%')?.parse().ok())
+        .collect()
+}
+
+/// Issue 19, point 1: two sends imported for a campaign whose bounces
+/// number forty give rates of those two sends only, never above 100 %,
+/// in `stats --json`, the text, the provider table and the report.
+#[test]
+fn partial_sends_never_give_a_rate_above_100_percent() {
+    let mut e = Env::new();
+    let mut paths = Vec::new();
+    for i in 0..40 {
+        let rcpt = format!("user{i}@example.org");
+        let d = if i % 3 == 0 {
+            Dsn::soft(&format!("b{i}"), &rcpt, t0() + i * H)
+        } else {
+            Dsn::bounce(&format!("b{i}"), &rcpt, t0() + i * H)
+        };
+        paths.push(e.file("b.eml", &d.text()));
+    }
+    // The first send bounced twice (soft, then hard): one send, one
+    // hard bounce of it.
+    let again = Dsn {
+        original: "orig-b0",
+        ..Dsn::bounce("b0-again", "user0@example.org", t0() + 2 * H)
+    };
+    paths.push(e.file("again.eml", &again.text()));
+    paths.push(
+        e.file("c.eml", &complaint("c1", "user5@example.org", t0() + 3 * H)),
+    );
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,campaign_id,sent_at\n\
+         <orig-b0@example.com>,user0@example.org,spring,2024-03-04T08:00:00Z\n\
+         <orig-b1@example.com>,user1@example.org,spring,2024-03-04T08:00:00Z\n",
+    );
+    e.ok("import-sends", &[sends.to_str().unwrap()]);
+
+    let st: Value = serde_json::from_str(&e.ok("stats", &["--json"])).unwrap();
+    let mut rates = Vec::new();
+    rates_of(&st, "", &mut rates);
+    assert!(!rates.is_empty(), "{st}");
+    for (at, r) in &rates {
+        assert!((0.0..=1.0).contains(r), "{at} = {r}: {st}");
+    }
+    assert_eq!(st["basis"], "sends");
+    let spring = st["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["campaign"] == "spring")
+        .unwrap();
+    // The events stay counted; the rates divide the two sends.
+    let (hard, soft) = (spring["hard"].as_i64(), spring["soft"].as_i64());
+    assert_eq!(hard.unwrap() + soft.unwrap(), 41);
+    assert_eq!(spring["sent"], 2);
+    assert_eq!(
+        (spring["hard_sends"].as_i64(), spring["soft_sends"].as_i64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(spring["hard_rate"], 1.0);
+    assert_eq!(spring["outside"], 38);
+    let total_sent: i64 = st["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sent"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total_sent, 2);
+
+    let text = e.ok("stats", &[]);
+    assert!(text.contains("38 bounces tied to no send"), "{text}");
+    for p in percentages(&text) {
+        assert!(p <= 100.0, "{p}% in:\n{text}");
+    }
+    let html = e.dir.path().join("report.html");
+    e.ok("report", &["-o", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let shown = percentages(&page);
+    assert!(!shown.is_empty());
+    for p in shown {
+        assert!(p <= 100.0, "{p}% in the report");
+    }
+}
+
+/// The lines of the table under `title` in a `stats` text: its header
+/// line and rows, up to the next blank line or sentence.
+fn table_under<'t>(text: &'t str, title: &str) -> Vec<&'t str> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(title)).skip(1);
+    let head = lines.next().unwrap_or_else(|| panic!("{title}: {text}"));
+    assert!(
+        head.split_whitespace().all(|w| w == w.to_uppercase()),
+        "{title} has no header line: {head:?}"
+    );
+    std::iter::once(head)
+        .chain(lines.take_while(|l| {
+            !l.is_empty() && !l.ends_with('.') && !l.ends_with(')')
+        }))
+        .collect()
+}
+
+/// Issue 19, point 7: every table of `stats` has a header line and its
+/// columns aligned whatever the campaign id's length, every reason's class
+/// has a name, the weekly trend shows the latest 12 weeks unless told
+/// (`--weeks N`), one of a thing is singular, and `report` says what it
+/// wrote.
+#[test]
+fn stats_text_is_tables_with_headers_and_aligned_columns() {
+    let mut e = Env::new();
+    let long = "a-campaign-id-much-longer-than-any-column-was-made-for";
+    let first =
+        Dsn { campaign: long, ..Dsn::bounce("w0", "u0@example.org", t0()) };
+    let f = e.file("first.eml", &first.text());
+    let err = e.ingest(&[&f]);
+    assert!(err.contains("1 message: 1 report recorded"), "{err}");
+    assert!(err.contains(": 1 new event, 0 already"), "{err}");
+    let mut paths = Vec::new();
+    for w in 1..15 {
+        let d = Dsn::soft(
+            &format!("w{w}"),
+            "u1@example.org",
+            t0() + w * 7 * 24 * H,
+        );
+        paths.push(e.file("w.eml", &d.text()));
+    }
+    paths.push(e.file("c.eml", &complaint("c1", "u2@example.org", t0())));
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+
+    let text = e.ok("stats", &[]);
+    let campaigns = table_under(&text, "Campaigns");
+    assert!(campaigns.iter().any(|l| l.starts_with(long)), "{text}");
+    // Each number column ends where its header ends, on every line.
+    let head = campaigns[0];
+    for col in ["SENT", "HARD", "SOFT", "OUTSIDE"] {
+        let end = head.find(col).unwrap() + col.len();
+        for l in &campaigns[1..] {
+            let cell = &l[..end];
+            assert!(
+                cell.ends_with(|c: char| c.is_ascii_digit())
+                    && l[end..].starts_with(' '),
+                "{col} not aligned in {l:?}:\n{text}"
+            );
+        }
+    }
+    for title in ["Soft bounces by provider", "Reasons", "Weekly trend"] {
+        table_under(&text, title);
+    }
+    let reasons = table_under(&text, "Reasons");
+    let name_at = reasons[0].find("CLASS NAME").unwrap();
+    for l in &reasons[1..] {
+        assert!(
+            l[name_at..].chars().next().is_some_and(char::is_alphabetic),
+            "a class without a name: {l:?}"
+        );
+    }
+    let weeks = table_under(&text, "Weekly trend");
+    assert_eq!(weeks.len(), 1 + 12, "{text}");
+    assert!(text.contains("the latest 12 weeks of 15"), "{text}");
+    let text = e.ok("stats", &["--weeks", "3"]);
+    let weeks = table_under(&text, "Weekly trend");
+    assert_eq!(weeks.len(), 1 + 3, "{text}");
+    assert!(
+        weeks[3].starts_with(
+            &rebound::time::format_rfc3339(t0() + 14 * 7 * 24 * H)[..10]
+        ),
+        "the latest weeks: {text}"
+    );
+
+    let html = e.dir.path().join("r.html");
+    let o = e.run("report", &["-o", html.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("wrote {}", html.display()))
+            && err.contains("1 complaint,"),
+        "{err}"
+    );
+}
+
+/// Issue 19, point 11: a report without Message-ID, read as an LF file,
+/// then as the CRLF copy an IMAP sweep fetches, then from an mbox (a
+/// postmark line, `>From ` quoting, a blank line before the next
+/// message), is one event.
+#[test]
+fn the_same_report_from_a_file_imap_and_an_mbox_is_one_event() {
+    let mut e = Env::new();
+    let lf = "From: MAILER-DAEMON@mx.example.net\n\
+              To: bounces@example.com\n\
+              Subject: Undelivered Mail Returned to Sender\n\
+              Date: Tue, 5 Mar 2024 10:15:01 +0000\n\
+              MIME-Version: 1.0\n\
+              Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
+              \n\
+              --b\n\
+              Content-Type: text/plain\n\
+              \n\
+              From the mail system at mx.example.net: no such user.\n\
+              \n\
+              --b\n\
+              Content-Type: message/delivery-status\n\
+              \n\
+              Reporting-MTA: dns; mx.example.net\n\
+              \n\
+              Final-Recipient: rfc822; gone@example.org\n\
+              Action: failed\n\
+              Status: 5.1.1\n\
+              \n\
+              --b--\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let mbox = format!(
+        "From MAILER-DAEMON Tue Mar  5 10:15:02 2024\n{}\n\
+         From someone Tue Mar  5 11:00:00 2024\nFrom: a@example.com\n\
+         Subject: not a bounce\n\nhello\n",
+        lf.replace("\nFrom the mail", "\n>From the mail")
+    );
+    let files = [
+        e.file("lf.eml", lf),
+        e.file("crlf.eml", &crlf),
+        e.file("archive.mbox", &mbox),
+    ];
+    let first = e.ingest(&[&files[0]]);
+    assert!(first.contains("1 new event,"), "{first}");
+    for f in &files[1..] {
+        let again = e.ingest(&[f]);
+        assert!(
+            again.contains("0 new events, 1 already recorded"),
+            "{f:?}: {again}"
+        );
+    }
+    assert_eq!(e.events(), 1);
+}
+
+/// Issue 19, point 5: a report's time is read from the date shapes
+/// mailers write, else from its Received fields, else it is unknown and
+/// in no week; never the time it was ingested.
+#[test]
+fn broken_dates_give_a_stable_time_or_none() {
+    let mut e = Env::new();
+    let report = |to: &str, head: &str| {
+        format!(
+            "From: MAILER-DAEMON@mx.example.net\n{head}\
+             Subject: Undelivered Mail Returned to Sender\n\
+             MIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
+             \n\
+             --b\n\
+             Content-Type: message/delivery-status\n\
+             \n\
+             Reporting-MTA: dns; mx.example.net\n\
+             \n\
+             Final-Recipient: rfc822; {to}\n\
+             Action: failed\n\
+             Status: 5.1.1\n\
+             \n\
+             --b--\n"
+        )
+    };
+    let files = [
+        e.file(
+            "x2.eml",
+            &report(
+                "a@example.org",
+                "Date: Thursday, April 09, 2003 9:00 AM\n",
+            ),
+        ),
+        e.file(
+            "received.eml",
+            &report(
+                "b@example.org",
+                "Received: from mx.example.net (mx.example.net [192.0.2.1])\n\
+                 \tby mail.example.com; Tue, 5 Mar 2024 10:15:01 +0100\n\
+                 Date: sometime last week\n",
+            ),
+        ),
+        e.file("none.eml", &report("c@example.org", "")),
+    ];
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    e.ingest(&refs);
+    let time_of = |a: &str| e.status(a)["history"][0]["event_time"].clone();
+    assert_eq!(time_of("a@example.org"), "2003-04-09T09:00:00Z");
+    assert_eq!(time_of("b@example.org"), "2024-03-05T09:15:01Z");
+    let unknown =
+        e.count("SELECT count(*) FROM events WHERE time_unknown = 1");
+    assert_eq!(unknown, 1);
+    let st: Value = serde_json::from_str(&e.ok("stats", &["--json"])).unwrap();
+    assert_eq!(st["undated"], 1);
+    let weeks: Vec<&str> = st["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["week"].as_str().unwrap())
+        .collect();
+    assert_eq!(weeks, ["2003-04-07", "2024-03-04"], "{st}");
+    let weekly_bounces: i64 = st["weekly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["hard"].as_i64().unwrap())
+        .sum();
+    assert_eq!(weekly_bounces, 2);
+    assert_eq!(st["totals"]["hard"], 3);
+    // Read again, the same times.
+    let again = e.ingest(&refs);
+    assert!(again.contains("0 new events, 3 already recorded"), "{again}");
+    assert_eq!(time_of("a@example.org"), "2003-04-09T09:00:00Z");
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn counts(o: &Output) -> (u64, u64) {
             head.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
         head[start..].parse().unwrap()
     };
-    (num(" new events,"), num(" already recorded"))
+    (num(" new event"), num(" already recorded"))
 }
 
 /// A real Postfix sends to recipients the sink refuses in different

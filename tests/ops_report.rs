@@ -335,7 +335,7 @@ impl Server {
 
 fn new_events(stderr: &[u8]) -> usize {
     let e = String::from_utf8_lossy(stderr);
-    let i = e.find(" new events").expect("summary line");
+    let i = e.find(" new event").expect("summary line");
     e[..i].rsplit(' ').next().unwrap().parse().unwrap()
 }
 

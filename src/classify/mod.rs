@@ -105,10 +105,6 @@ impl Decision {
 /// ([`Rules::default`] for none) decide before the built-in ones.
 pub fn decide(input: &Input<'_>, local: &Rules) -> Decision {
     let kind = input.kind.unwrap_or(EventType::Bounce);
-    let (diag, quoted_status) = match quoted_reply(input.diagnostic) {
-        Some(reply) => (reply, fields::status_in(reply)),
-        None => (input.diagnostic.unwrap_or(""), None),
-    };
     let provider = provider::identify(
         input.remote_mta,
         input.diagnostic,
@@ -128,6 +124,19 @@ pub fn decide(input: &Input<'_>, local: &Rules) -> Decision {
         }
         EventType::Bounce | EventType::Delay => None,
     };
+    // The type alone decides: the texts and codes need not be read.
+    if let Some((reason, rule)) = fixed {
+        return Decision {
+            reason,
+            meaning: reason.meaning(),
+            rule,
+            provider: provider_name,
+        };
+    }
+    let (diag, quoted_status) = match quoted_reply(input.diagnostic) {
+        Some(reply) => (reply, fields::status_in(reply)),
+        None => (input.diagnostic.unwrap_or(""), None),
+    };
     let embedded =
         quoted_status.or_else(|| specific_status(input.status, diag));
     let status = embedded.as_deref().or(input.status);
@@ -139,10 +148,9 @@ pub fn decide(input: &Input<'_>, local: &Rules) -> Decision {
         let d = (soften(r, code_class), id.to_string());
         confirm(refine_by_command(d, input.command, status), input, status)
     };
-    let (reason, rule) = fixed
-        .or_else(|| {
-            local.lookup(status, diag).map(|r| phrase((r.reason(), r.id())))
-        })
+    let (reason, rule) = local
+        .lookup(status, diag)
+        .map(|r| phrase((r.reason(), r.id())))
         .or_else(|| {
             provider.and_then(|p| provider::lookup(p, status, diag)).map(
                 |(r, id)| (soften(r, code_class), format!("provider:{id}")),

@@ -9,7 +9,24 @@ use crate::model::{Action, EventType, Reason, Record, Row};
 /// Classifies a row and writes the verdict into its record, with the
 /// operator's `local` rules ([`Rules::default`] for none).
 pub fn apply(row: &Row, rec: &mut Record, local: &Rules, explain: bool) {
-    apply_with(row, rec, local, explain, &mut Memo::default());
+    let input = input_of(row, rec);
+    let (d, explained) = settle(decide(&input, local), &input, explain);
+    write(d, explained, rec);
+}
+
+/// The classifier's input from a row and its record.
+fn input_of<'a>(row: &'a Row, rec: &'a Record) -> Input<'a> {
+    Input {
+        kind: rec.kind,
+        status: rec.status.as_deref(),
+        reply_code: rec.reply_code.as_deref(),
+        diagnostic: rec.diagnostic.as_deref(),
+        remote_mta: rec.remote_mta.as_deref(),
+        recipient: rec.recipient.as_deref(),
+        command: row.command.as_deref(),
+        hint: row.reason,
+        feedback_type: rec.feedback_type.as_deref(),
+    }
 }
 
 /// What a decision depends on: the classifier's input, with the recipient
@@ -51,19 +68,9 @@ pub fn apply_with(
     explain: bool,
     memo: &mut Memo,
 ) {
-    let input = Input {
-        kind: rec.kind,
-        status: rec.status.as_deref(),
-        reply_code: rec.reply_code.as_deref(),
-        diagnostic: rec.diagnostic.as_deref(),
-        remote_mta: rec.remote_mta.as_deref(),
-        recipient: rec.recipient.as_deref(),
-        command: row.command.as_deref(),
-        hint: row.reason,
-        feedback_type: rec.feedback_type.as_deref(),
-    };
+    let input = input_of(row, rec);
     let key = Memo::key(&input);
-    let mut d = match memo.0.iter().find(|(k, _)| *k == key) {
+    let d = match memo.0.iter().find(|(k, _)| *k == key) {
         Some((_, d)) => d.clone(),
         None => {
             let d = decide(&input, local);
@@ -71,10 +78,21 @@ pub fn apply_with(
             d
         }
     };
+    let (d, explained) = settle(d, &input, explain);
+    write(d, explained, rec);
+}
+
+/// Decision `d` about `input` as it applies to the record, and the
+/// explanation of it when asked for.
+fn settle(
+    mut d: Decision,
+    input: &Input<'_>,
+    explain: bool,
+) -> (Decision, Option<String>) {
     // Without an address there is nothing to suppress or retry: a bounce
     // becomes class 30, a complaint or unsubscribe request is kept (it is
     // counted) but its action is `ignore`.
-    if rec.recipient.is_none() {
+    if input.recipient.is_none() {
         match input.kind {
             Some(EventType::Bounce) => {
                 d.rule = format!("{}+no_recipient", d.rule);
@@ -88,8 +106,14 @@ pub fn apply_with(
             _ => {}
         }
     }
-    if explain {
-        rec.explain = Some(d.explain(&input));
+    let explained = explain.then(|| d.explain(input));
+    (d, explained)
+}
+
+/// Writes a settled decision into its record.
+fn write(d: Decision, explained: Option<String>, rec: &mut Record) {
+    if explained.is_some() {
+        rec.explain = explained;
     }
     rec.class = d.meaning.class;
     rec.class_name = d.meaning.class.map(|c| class_name(c).to_string());

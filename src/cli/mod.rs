@@ -10,6 +10,7 @@ mod args;
 mod cmd;
 mod notify;
 mod output;
+mod text;
 
 use std::process::ExitCode;
 

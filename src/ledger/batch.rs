@@ -12,7 +12,7 @@
 // and every event looks its address up several times.
 use foldhash::{HashMap, HashMapExt};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::addresses::{CHAIN, Stored, insert, load, recompute, save};
 use super::key::{Key, insert_keyed};
@@ -34,8 +34,8 @@ struct Cached {
 }
 
 /// The addresses a batch touched, updated in memory and written once.
-pub(crate) struct Batch<'t, 'c> {
-    tx: &'t Transaction<'c>,
+pub(crate) struct Batch<'t> {
+    tx: &'t Connection,
     policy: Policy,
     cache: HashMap<String, Cached>,
     /// Rows committed by earlier batches of this connection (see
@@ -56,9 +56,9 @@ struct SendRef {
     logged: bool,
 }
 
-impl<'t, 'c> Batch<'t, 'c> {
-    /// A batch over `tx`.
-    pub(crate) fn new(tx: &'t Transaction<'c>, policy: Policy) -> Self {
+impl<'t> Batch<'t> {
+    /// A batch over `tx` (a connection in a write transaction).
+    pub(crate) fn new(tx: &'t Connection, policy: Policy) -> Self {
         Batch {
             tx,
             policy,
@@ -183,11 +183,10 @@ impl<'t, 'c> Batch<'t, 'c> {
             }
             None => (None, None),
         };
-        let time = rec
-            .event_time
-            .as_deref()
-            .and_then(time::parse_rfc3339)
-            .unwrap_or(now);
+        // A report that gave no time at all is placed in the history when
+        // it was recorded, marked as of unknown time.
+        let known = rec.event_time.as_deref().and_then(time::parse_rfc3339);
+        let time = known.unwrap_or(now);
         let kind = rec.kind.unwrap_or(EventType::Bounce);
         let tx = self.tx;
         let inserted = insert_keyed(tx, key, |slot| {
@@ -197,10 +196,11 @@ impl<'t, 'c> Batch<'t, 'c> {
                    action, status, reply_code, diagnostic, remote_mta,
                    provider, campaign_id, feedback_type, detector, rule,
                    message_id, original_message_id, sent_at, event_time,
-                   recorded_at, source, key_slot, key_day, prev_id)
+                   recorded_at, source, key_slot, key_day, prev_id,
+                   time_unknown)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-                   ?24, ?25)
+                   ?24, ?25, ?26)
                  ON CONFLICT DO NOTHING",
             )?
             .execute(params![
@@ -231,6 +231,7 @@ impl<'t, 'c> Batch<'t, 'c> {
                 slot,
                 key.day,
                 prev,
+                known.is_none().then_some(1),
             ])
         })?;
         let Some(id) = inserted else {

@@ -12,9 +12,9 @@ use foldhash::{HashMap, HashMapExt};
 
 use super::addresses::Stored;
 use super::batch::Batch;
-use super::key::{Key, key_day};
+use super::key::{Key, is_recorded, key_day, key_with};
 use super::mailbox::write_checkpoint;
-use super::{Checkpoint, Ledger, LedgerError};
+use super::{Checkpoint, Ledger, LedgerError, Policy};
 use crate::pipeline::Report;
 use crate::time;
 
@@ -104,48 +104,17 @@ impl Ledger {
         now: i64,
         before: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
     ) -> Result<(Vec<IngestSummary>, Vec<i64>), LedgerError> {
-        let policy = self.policy;
-        let legacy = self.legacy_keys;
+        let (policy, legacy, raw_keys) =
+            (self.policy, self.legacy_keys, self.raw_keys);
         // The rows known from earlier batches; `write` leaves
         // `self.known` empty, and it gets them back only when this batch
         // commits.
         let mut known = std::mem::take(&mut self.known);
-        if known.rows.len() > KNOWN_MAX {
-            known.rows = HashMap::new();
-        }
         let (each, new, known) = self.write(move |tx| {
-            let version: i64 =
-                tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-            if known.version != Some(version) {
-                // Another connection wrote since: what we knew may be
-                // stale.
-                known.rows.clear();
-            }
-            known.version = Some(version);
+            known.refresh(tx)?;
             before(tx)?;
-            let mut batch = Batch::new(tx, policy);
-            batch.known = std::mem::take(&mut known.rows);
-            let mut each = Vec::with_capacity(items.len());
-            let mut new = Vec::new();
-            for item in items {
-                let mut sum =
-                    IngestSummary { reports: 1, ..Default::default() };
-                let day = key_day(item.report.date);
-                for rec in &item.report.records {
-                    let key =
-                        Key { key: event_key(item.report, rec), day, legacy };
-                    let msg_id = item.report.message_id.as_deref();
-                    match batch.record(&key, rec, msg_id, item.source, now)? {
-                        Some(id) => {
-                            sum.new_events += 1;
-                            new.push(id);
-                        }
-                        None => sum.duplicates += 1,
-                    }
-                }
-                each.push(sum);
-            }
-            known.rows = batch.finish()?;
+            let (each, new) =
+                known.record(tx, policy, (legacy, raw_keys), items, now)?;
             Ok((each, new, known))
         })?;
         self.known = known;
@@ -169,6 +138,79 @@ pub(crate) struct Known {
     version: Option<i64>,
     /// Address → row.
     rows: HashMap<String, Stored>,
+}
+
+impl Known {
+    /// Forgets the rows when another connection wrote since they were
+    /// committed, or when they are too many; to be called under the write
+    /// lock, at the start of a transaction.
+    pub(crate) fn refresh(
+        &mut self,
+        tx: &rusqlite::Connection,
+    ) -> rusqlite::Result<()> {
+        if self.rows.len() > KNOWN_MAX {
+            self.rows = HashMap::new();
+        }
+        let version: i64 =
+            tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.version != Some(version) {
+            // Another connection wrote since: what we knew may be stale.
+            self.rows.clear();
+        }
+        self.version = Some(version);
+        Ok(())
+    }
+
+    /// Records the reports through `tx` (a connection in a write
+    /// transaction) as one batch, starting from the known rows and
+    /// keeping the rows it wrote; returns each item's figures and the row
+    /// ids of the new events in the order recorded.
+    pub(crate) fn record(
+        &mut self,
+        tx: &rusqlite::Connection,
+        policy: Policy,
+        (legacy, raw_keys): (bool, bool),
+        items: &[IngestItem<'_>],
+        now: i64,
+    ) -> rusqlite::Result<(Vec<IngestSummary>, Vec<i64>)> {
+        let mut batch = Batch::new(tx, policy);
+        batch.known = std::mem::take(&mut self.rows);
+        let mut each = Vec::with_capacity(items.len());
+        let mut new = Vec::new();
+        for item in items {
+            let mut sum = IngestSummary { reports: 1, ..Default::default() };
+            let day = key_day(item.report.date);
+            for rec in &item.report.records {
+                let key =
+                    Key { key: event_key(item.report, rec), day, legacy };
+                // Recorded by an older rebound under the key of its bytes
+                // as read then (see key.rs)?
+                if raw_keys
+                    && item.report.raw_fingerprints.iter().try_fold(
+                        false,
+                        |found, f| -> rusqlite::Result<bool> {
+                            let key = Key { key: key_with(f, rec), ..key };
+                            Ok(found || is_recorded(tx, &key)?)
+                        },
+                    )?
+                {
+                    sum.duplicates += 1;
+                    continue;
+                }
+                let msg_id = item.report.message_id.as_deref();
+                match batch.record(&key, rec, msg_id, item.source, now)? {
+                    Some(id) => {
+                        sum.new_events += 1;
+                        new.push(id);
+                    }
+                    None => sum.duplicates += 1,
+                }
+            }
+            each.push(sum);
+        }
+        self.rows = batch.finish()?;
+        Ok((each, new))
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,12 @@
 //! unless its key is recorded.
 //!
 //! A record's key is 128 bits of SHA-256 over the report's Message-ID
-//! (else the SHA-256 of its bytes), the recipient and the event type. The
+//! (else the SHA-256 of its canonical form, `parse::canonical`), the
+//! recipient and the event type. Ledgers written before schema 7 keyed a
+//! report without Message-ID by the SHA-256 of its bytes as read; while
+//! such a ledger holds them (`fingerprint_keys = raw` in `settings`, set
+//! by migration 7), a report is also looked up under the keys its bytes
+//! and their CRLF copy gave then ([`Report::raw_fingerprints`]). The
 //! unique `events_by_day_key` index holds the day of the report
 //! ([`key_day`]), the key's first 64 bits and a slot, so inserting the
 //! event is its duplicate check; a record whose full key is found among
@@ -19,12 +24,33 @@ use crate::pipeline::Report;
 
 /// The idempotency key of one record of a report.
 pub fn event_key(report: &Report, rec: &Record) -> [u8; 16] {
-    let id = report.identity();
+    key_with(report.identity(), rec)
+}
+
+/// The idempotency key of one record of the report `identity` names.
+pub(crate) fn key_with(identity: &str, rec: &Record) -> [u8; 16] {
     key_of(&[
-        id,
+        identity,
         &normalise_address(rec.recipient.as_deref().unwrap_or("")),
         rec.kind.map_or("bounce", |k| k.as_str()),
     ])
+}
+
+/// Whether the ledger holds an event of this key (under its day, or
+/// among the events recorded before keys had days).
+pub(crate) fn is_recorded(
+    tx: &rusqlite::Connection,
+    key: &Key,
+) -> rusqlite::Result<bool> {
+    let k = &key.key;
+    if key.legacy && recorded_without_day(tx, k)? {
+        return Ok(true);
+    }
+    tx.prepare_cached(
+        "SELECT 1 FROM events WHERE key_day = ?1
+           AND substr(event_key, 1, 8) = ?2 AND event_key = ?3",
+    )?
+    .exists(params![key.day, &k[..8], &k[..]])
 }
 
 /// The day under which a report's keys are indexed: the day of its own
@@ -60,6 +86,18 @@ pub(crate) struct Key {
     pub legacy: bool,
 }
 
+/// Whether an event recorded before keys had days holds this key.
+fn recorded_without_day(
+    tx: &rusqlite::Connection,
+    k: &[u8; 16],
+) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM events WHERE key_day IS NULL
+           AND substr(event_key, 1, 8) = ?1 AND event_key = ?2",
+    )?
+    .exists(params![&k[..8], &k[..]])
+}
+
 /// Inserts an event unless its key is recorded; returns its row id, or
 /// `None` for a duplicate. `insert(slot)` runs the event's `INSERT ... ON
 /// CONFLICT DO NOTHING` with `key_day = key.day` and `key_slot = slot` and
@@ -77,14 +115,7 @@ pub(crate) fn insert_keyed(
     mut insert: impl FnMut(i64) -> rusqlite::Result<usize>,
 ) -> rusqlite::Result<Option<i64>> {
     let k = &key.key;
-    if key.legacy
-        && tx
-            .prepare_cached(
-                "SELECT 1 FROM events WHERE key_day IS NULL
-                   AND substr(event_key, 1, 8) = ?1 AND event_key = ?2",
-            )?
-            .exists(params![&k[..8], &k[..]])?
-    {
+    if key.legacy && recorded_without_day(tx, k)? {
         return Ok(None);
     }
     if insert(0)? == 1 {

@@ -4,9 +4,13 @@
 //!
 //! The position (device, inode, offset, a hash of the first line, and
 //! the reader's state of the messages still queued) is written in the
-//! same transaction as the events read up to it ([`Ledger::ingest_log`]):
+//! same transaction as the events read up to it ([`Ledger::log_commit`]):
 //! a run killed between two commits resumes at the last commit, and
-//! the events after it, read again, are recorded once.
+//! the events after it, read again, are recorded once. A reader records
+//! its events in pieces ([`Ledger::log_record`]) into one long
+//! transaction, committed with the position every so many events or
+//! seconds: large transactions write each page they change once, and
+//! memory holds one piece at a time.
 //!
 //! A log's message (its Message-ID, first recipient and arrival) is kept
 //! in `log_messages`, written before the events of the same batch: a
@@ -17,6 +21,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::ingest::Known;
 use super::sends::normalise_message_id;
 use super::{IngestItem, IngestSummary, Ledger, LedgerError};
 use crate::time;
@@ -84,18 +89,23 @@ impl Ledger {
             .map_err(|e| self.error(e))
     }
 
-    /// Records the events read from a log, the messages it named and (if
-    /// given) the position read up to, all in ONE transaction. Returns
-    /// the summary and the row ids of the new events.
-    pub fn ingest_log(
+    /// Records events read from a log and the messages it named in the
+    /// log transaction, opened here when none is open (the write lock is
+    /// then held until [`Ledger::log_commit`]); returns the summary and
+    /// the row ids of the new events. The messages are written before the
+    /// events, so that each event finds its send. On an error the
+    /// transaction is rolled back: nothing since the last commit is kept.
+    pub fn log_record(
         &mut self,
         items: &[IngestItem<'_>],
         messages: &[LogMessage],
-        position: Option<&LogPosition>,
     ) -> Result<(IngestSummary, Vec<i64>), LedgerError> {
-        let now = time::now();
-        let (each, new) = self.ingest_with(items, now, |tx| {
-            let mut st = tx.prepare_cached(
+        let done = self.log_begin().and_then(|()| {
+            let keys = (self.legacy_keys, self.raw_keys);
+            let policy = self.policy;
+            let now = time::now();
+            let conn = &self.conn;
+            let mut st = conn.prepare_cached(
                 "INSERT INTO log_messages (message_id, recipient, sent_at)
                  VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             )?;
@@ -105,8 +115,25 @@ impl Ledger {
                     st.execute(params![id, m.recipient, m.sent_at])?;
                 }
             }
+            self.known.record(conn, policy, keys, items, now)
+        });
+        match done {
+            Ok((each, new)) => Ok((IngestSummary::total(each), new)),
+            Err(e) => Err(self.log_abort(e)),
+        }
+    }
+
+    /// Writes the position read up to (if given) in the log transaction
+    /// and commits it with every event and message recorded since the
+    /// last commit (a transaction holding only the position when none is
+    /// open).
+    pub fn log_commit(
+        &mut self,
+        position: Option<&LogPosition>,
+    ) -> Result<(), LedgerError> {
+        let done = self.log_begin().and_then(|()| {
             if let Some(p) = position {
-                tx.execute(
+                self.conn.prepare_cached(
                     "INSERT INTO log_positions (path, format, device, inode,
                        offset, line, first_line, state, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -117,21 +144,50 @@ impl Ledger {
                        first_line = excluded.first_line,
                        state = excluded.state,
                        updated_at = excluded.updated_at",
-                    params![
-                        p.path,
-                        p.format,
-                        p.device as i64,
-                        p.inode as i64,
-                        p.offset as i64,
-                        p.line as i64,
-                        p.first_line,
-                        p.state,
-                        now
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    p.path,
+                    p.format,
+                    p.device as i64,
+                    p.inode as i64,
+                    p.offset as i64,
+                    p.line as i64,
+                    p.first_line,
+                    p.state,
+                    time::now()
+                ])?;
             }
-            Ok(())
-        })?;
-        Ok((IngestSummary::total(each), new))
+            self.conn.execute_batch("COMMIT")
+        });
+        done.map_err(|e| self.log_abort(e))
+    }
+
+    /// Rolls back the log transaction, if one is open: what was recorded
+    /// since the last [`Ledger::log_commit`] is dropped.
+    pub fn log_rollback(&mut self) {
+        if !self.conn.is_autocommit() {
+            // Failing here leaves nothing to undo: SQLite rolls back an
+            // open transaction when the connection closes.
+            let _ = self.conn.execute_batch("ROLLBACK");
+            // What the batches remembered may not be what the ledger
+            // holds.
+            self.known = Known::default();
+        }
+    }
+
+    /// Opens the log transaction unless it is open (taking the write lock
+    /// at once, as [`Ledger::write`] does).
+    fn log_begin(&mut self) -> rusqlite::Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.known.refresh(&self.conn)?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back after `e` and turns it into a [`LedgerError`].
+    fn log_abort(&mut self, e: rusqlite::Error) -> LedgerError {
+        self.log_rollback();
+        self.error(e)
     }
 }

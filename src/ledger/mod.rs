@@ -77,6 +77,10 @@ pub struct Ledger {
     /// The ledger holds events recorded before keys were indexed by day
     /// (migration 4): a new event's duplicate check looks them up too.
     legacy_keys: bool,
+    /// The ledger holds reports keyed by the SHA-256 of their bytes as
+    /// read (before schema 7): a report without Message-ID is looked up
+    /// under those keys too (see key.rs).
+    raw_keys: bool,
     /// Address rows committed by this connection's last ingest batch.
     known: ingest::Known,
 }

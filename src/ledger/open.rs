@@ -95,6 +95,7 @@ impl Ledger {
             busy_timeout: opts.busy_timeout,
             policy: Policy::default(),
             legacy_keys: false,
+            raw_keys: false,
             known: ingest::Known::default(),
         };
         ledger
@@ -113,6 +114,15 @@ impl Ledger {
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM events INDEXED BY events_by_key
                    WHERE key_day IS NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| ledger.error(e))?;
+        ledger.raw_keys = ledger
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM settings
+                   WHERE key = 'fingerprint_keys' AND value = 'raw')",
                 [],
                 |r| r.get(0),
             )

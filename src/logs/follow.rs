@@ -37,7 +37,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
@@ -52,8 +52,11 @@ use crate::time;
 /// How to read.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Events per transaction.
+    /// At most this many events per transaction.
     pub batch: usize,
+    /// A transaction open this long is committed (with the position) at
+    /// the next piece of [`PIECE`] events.
+    pub commit_every: Duration,
     /// Keep reading the last file as it grows, across rotation.
     pub follow: bool,
     /// How often a followed file is checked.
@@ -69,7 +72,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            batch: 10_000,
+            batch: 1_000_000,
+            commit_every: Duration::from_secs(2),
             follow: false,
             poll: Duration::from_millis(250),
             utc_offset: 0,
@@ -78,6 +82,10 @@ impl Default for Options {
         }
     }
 }
+
+/// Events recorded into the open transaction at a time (fewer when
+/// [`Options::batch`] is smaller): what memory holds of them.
+pub const PIECE: usize = 10_000;
 
 /// A failure that stops reading.
 #[derive(Debug, thiserror::Error)]
@@ -124,14 +132,28 @@ pub struct LogIngest<'a> {
     opts: Options,
     on_error: Box<OnError<'a>>,
     on_commit: Box<OnCommit<'a>>,
-    /// Reports and their sources waiting for the next commit.
+    /// Reports and their sources waiting to be recorded.
     reports: Vec<(String, Report)>,
     messages: Vec<LogMessage>,
     events: Vec<LogEvent>,
+    /// Events recorded in the open transaction, and when it was opened.
+    in_transaction: usize,
+    opened: Option<Instant>,
+    /// The row ids of the new events of the open transaction.
+    new: Vec<i64>,
     /// Whether any line was read yet (a stored reader state is restored
     /// only before the first).
     started: bool,
     totals: Totals,
+    /// What the ledger did with the events of the open transaction.
+    pending: IngestSummary,
+}
+
+impl Drop for LogIngest<'_> {
+    /// A transaction left open by an error is rolled back.
+    fn drop(&mut self) {
+        self.ledger.log_rollback();
+    }
 }
 
 /// An open file and where it stands.
@@ -265,8 +287,12 @@ impl<'a> LogIngest<'a> {
             reports: Vec::new(),
             messages: Vec::new(),
             events: Vec::new(),
+            in_transaction: 0,
+            opened: None,
+            new: Vec::new(),
             started: false,
             totals: Totals::default(),
+            pending: IngestSummary::default(),
         }
     }
 
@@ -309,7 +335,7 @@ impl<'a> LogIngest<'a> {
                     sent_at: at,
                 });
             }
-            let mut report = report_of(&e, detector, &self.opts.rules);
+            let mut report = report_of(e, detector, &self.opts.rules);
             let at = format!("log:{source}:{n}");
             for r in &mut report.records {
                 r.file = Some(at.clone());
@@ -318,23 +344,61 @@ impl<'a> LogIngest<'a> {
         }
     }
 
-    /// Records what is pending, with the position (when given).
+    /// Records the pending events into the open transaction; returns
+    /// whether it is due for a commit: it holds [`Options::batch`] events
+    /// or has been open [`Options::commit_every`].
+    fn flush(&mut self) -> Result<bool, LogError> {
+        if !self.reports.is_empty() || !self.messages.is_empty() {
+            let items: Vec<IngestItem<'_>> = self
+                .reports
+                .iter()
+                .map(|(source, report)| IngestItem { source, report })
+                .collect();
+            let recorded = self.ledger.log_record(&items, &self.messages);
+            drop(items);
+            let (sum, new) = recorded.inspect_err(|_| self.rolled_back())?;
+            self.opened.get_or_insert_with(Instant::now);
+            self.in_transaction += self.reports.len();
+            self.pending.add(sum);
+            self.new.extend(new);
+            self.reports.clear();
+            self.messages.clear();
+        }
+        Ok(self.in_transaction >= self.opts.batch
+            || self
+                .opened
+                .is_some_and(|t| t.elapsed() >= self.opts.commit_every))
+    }
+
+    /// Records the pending events and commits them with every event
+    /// recorded since the last commit and the position (when given).
     fn commit(
         &mut self,
         position: Option<&LogPosition>,
     ) -> Result<(), LogError> {
-        let items: Vec<IngestItem<'_>> = self
-            .reports
-            .iter()
-            .map(|(source, report)| IngestItem { source, report })
-            .collect();
-        let (sum, new) =
-            self.ledger.ingest_log(&items, &self.messages, position)?;
-        self.totals.ledger.add(sum);
-        (self.on_commit)(self.ledger, &new);
-        self.reports.clear();
-        self.messages.clear();
+        self.flush()?;
+        self.ledger
+            .log_commit(position)
+            .inspect_err(|_| self.rolled_back())?;
+        self.totals.ledger.add(std::mem::take(&mut self.pending));
+        (self.on_commit)(self.ledger, &self.new);
+        self.new.clear();
+        self.in_transaction = 0;
+        self.opened = None;
         Ok(())
+    }
+
+    /// Forgets what the rolled back transaction held.
+    fn rolled_back(&mut self) {
+        self.pending = IngestSummary::default();
+        self.new.clear();
+        self.in_transaction = 0;
+        self.opened = None;
+    }
+
+    /// Whether a piece of events is ready to be recorded.
+    fn piece_ready(&self) -> bool {
+        self.reports.len() >= PIECE.min(self.opts.batch)
     }
 
     /// Reads standard input to its end (no position is kept).
@@ -354,7 +418,7 @@ impl<'a> LogIngest<'a> {
             }
             n += 1;
             self.feed(&line, "-", n, &clock);
-            if self.reports.len() >= self.opts.batch {
+            if self.piece_ready() && self.flush()? {
                 self.commit(None)?;
             }
         }
@@ -459,7 +523,7 @@ impl<'a> LogIngest<'a> {
             }
             any = true;
             self.feed(&line, &c.shown, c.line, &clock);
-            if self.reports.len() >= self.opts.batch {
+            if self.piece_ready() && self.flush()? {
                 let pos = self.position(c);
                 self.commit(Some(&pos))?;
             }

@@ -83,8 +83,10 @@ impl Joiner {
                 self.order.retain(|q| map.contains_key(q));
             }
             self.order.push_back(id.to_string());
+            self.map.insert(id.to_string(), Queued::default());
         }
-        self.map.entry(id.to_string()).or_default()
+        // Present: found or inserted just above.
+        self.map.get_mut(id).expect("the queue id was just inserted")
     }
 
     /// The state of `id`, if known.

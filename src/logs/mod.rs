@@ -154,45 +154,44 @@ impl LogEvent {
 /// the relay host. An expiry is classified `expired` whatever its last
 /// deferral said.
 pub fn report_of(
-    event: &LogEvent,
+    event: LogEvent,
     detector: &'static str,
     local: &Rules,
 ) -> Report {
     let kind = event.kind.unwrap_or(EventType::Bounce);
     let expired = event.expired();
+    let fingerprint =
+        format!("{detector}:{}", fingerprint(event.identity.as_bytes()));
+    let reply_code =
+        event.diagnostic.as_deref().and_then(fields::reply_code_in);
+    // An expiry's last deferral is kept, but not classified.
+    let (status, diagnostic, command) = if expired {
+        (None, None, None)
+    } else {
+        (event.status.clone(), event.diagnostic.clone(), event.command)
+    };
     let mut rec = Record {
-        recipient: Some(event.recipient.clone()),
-        original_recipient: event.original_recipient.clone(),
-        original_message_id: event.message_id.clone(),
+        recipient: Some(event.recipient),
+        original_recipient: event.original_recipient,
+        original_message_id: event.message_id,
         kind: Some(kind),
-        status: (!expired).then(|| event.status.clone()).flatten(),
-        reply_code: (!expired)
-            .then(|| {
-                event.diagnostic.as_deref().and_then(fields::reply_code_in)
-            })
-            .flatten(),
-        diagnostic: (!expired).then(|| event.diagnostic.clone()).flatten(),
-        remote_mta: event.remote_mta.clone(),
-        feedback_type: event.feedback_type.clone(),
+        status,
+        reply_code: (!expired).then_some(reply_code).flatten(),
+        diagnostic,
+        remote_mta: event.remote_mta,
+        feedback_type: event.feedback_type,
         event_time: Some(time::format_rfc3339(event.time)),
         detector: Some(detector.to_string()),
         ..Record::default()
     };
-    let row = Row {
-        command: (!expired).then(|| event.command.clone()).flatten(),
-        reason: event.reason,
-        ..Row::default()
-    };
+    let row = Row { command, reason: event.reason, ..Row::default() };
     classify::apply(&row, &mut rec, local, false);
     if expired {
-        rec.status.clone_from(&event.status);
-        rec.diagnostic.clone_from(&event.diagnostic);
+        rec.status = event.status;
+        rec.diagnostic = event.diagnostic;
     }
     Report {
-        fingerprint: Some(format!(
-            "{detector}:{}",
-            fingerprint(event.identity.as_bytes())
-        )),
+        fingerprint: Some(fingerprint),
         detector: Some(detector),
         records: vec![rec],
         date: Some(event.time),
@@ -267,7 +266,7 @@ mod tests {
             identity: "line".into(),
             ..LogEvent::default()
         };
-        let r = report_of(&e, "log:postfix", &Rules::default());
+        let r = report_of(e.clone(), "log:postfix", &Rules::default());
         let rec = &r.records[0];
         assert_eq!(rec.action, Some(Action::Suppress));
         assert_eq!(rec.reason.as_deref(), Some("user_unknown"));
@@ -279,7 +278,7 @@ mod tests {
             diagnostic: Some("connect to mx: Connection refused".into()),
             ..e
         };
-        let rec = report_of(&expired, "log:postfix", &Rules::default())
+        let rec = report_of(expired, "log:postfix", &Rules::default())
             .records
             .remove(0);
         assert_eq!(rec.reason.as_deref(), Some("expired"));

@@ -281,8 +281,9 @@ Dec 06 00:12:52 mta postfix/qmgr[3]: B61A598C289: removed",
             b.diagnostic.as_deref(),
             Some("550 5.1.1 <u@example.org>: unknown user")
         );
-        let rec =
-            report_of(b, "log:postfix", &Rules::default()).records.remove(0);
+        let rec = report_of(b.clone(), "log:postfix", &Rules::default())
+            .records
+            .remove(0);
         assert_eq!(rec.action, Some(Action::Suppress));
         assert_eq!(ev[1].kind, Some(EventType::Delivered));
         assert_eq!(ev[1].arrival, ev[0].arrival);
@@ -311,7 +312,7 @@ Dec 06 00:12:56 mta postfix/postscreen[5]: CONNECT from [192.0.2.9]:4711 to [192
                 (EventType::Bounce, "slow@example.org"),
             ]
         );
-        let rec = report_of(&ev[2], "log:postfix", &Rules::default())
+        let rec = report_of(ev[2].clone(), "log:postfix", &Rules::default())
             .records
             .remove(0);
         assert_eq!(rec.reason.as_deref(), Some("expired"));

@@ -79,6 +79,40 @@ pub fn prepare(raw: &[u8]) -> Result<Cow<'_, [u8]>, ParseError> {
     Ok(bytes)
 }
 
+/// The canonical form of a message that [`prepare`] accepted: the form
+/// that identifies it whatever copy it was read from. [`prepare`] already
+/// dropped the postmark line and leading blank lines and made the line
+/// ends LF; here `>From ` quoting (any number of `>`, as mbox writers add
+/// and mbox readers remove) is undone and the trailing blank lines are
+/// dropped (one line end is kept), so an `.eml` file, the same message
+/// fetched over IMAP (CRLF) and its copy read from an mbox agree.
+pub fn canonical(prepared: &[u8]) -> Cow<'_, [u8]> {
+    let end = prepared
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let quoted = |line: &[u8]| {
+        line.iter()
+            .position(|&b| b != b'>')
+            .is_some_and(|i| i > 0 && line[i..].starts_with(b"From "))
+    };
+    let body = &prepared[..end];
+    if prepared.len() == end + 1 && !body.split(|&b| b == b'\n').any(quoted) {
+        return Cow::Borrowed(prepared);
+    }
+    let mut out = Vec::with_capacity(end + 1);
+    for line in body.split(|&b| b == b'\n') {
+        let skip = if quoted(line) {
+            line.iter().take_while(|&&b| b == b'>').count()
+        } else {
+            0
+        };
+        out.extend_from_slice(&line[skip..]);
+        out.push(b'\n');
+    }
+    Cow::Owned(out)
+}
+
 /// The MIME parser: the structure and the MIME headers as
 /// `MessageParser::default()` reads them, plus the typed outer headers the
 /// parser reads (Subject, From, Date, Message-ID). Every other header is

@@ -22,6 +22,7 @@ impl Parser {
         &self,
         mail: &Mail<'_>,
         mut row: Row,
+        delivered: Option<i64>,
         recovered: impl FnOnce() -> &'r Vec<String>,
     ) -> Vec<(Row, Record)> {
         if let Some(d) = row.diagnostic.take() {
@@ -46,12 +47,7 @@ impl Parser {
             .into_iter()
             .flatten()
             .find_map(|d| time::parse_mail_date(d))
-            .or_else(|| {
-                mail.msg
-                    .date()
-                    .filter(|d| d.is_valid())
-                    .map(|d| d.to_timestamp())
-            });
+            .or_else(|| report_time(mail, delivered));
         let base = Record {
             original_message_id: ret.and_then(Returned::message_id),
             campaign_id: ret
@@ -130,4 +126,26 @@ impl Parser {
             ..base
         }
     }
+}
+
+/// When a report was written: its Date (RFC 5322, else a shape mailers
+/// write instead), else when it was delivered (`delivered`: the date of
+/// an mbox postmark line it came with), else when it reached the mail
+/// system that handed it over (the date of the first Received field that
+/// has one), else unknown. Never the time it is read: the same report
+/// must always get the same time.
+fn report_time(mail: &Mail<'_>, delivered: Option<i64>) -> Option<i64> {
+    mail.header("Date")
+        .and_then(|d| time::parse_mail_date(&d))
+        .or_else(|| {
+            mail.msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp())
+        })
+        .or(delivered)
+        .or_else(|| {
+            mail.headers_where(|n| n.eq_ignore_ascii_case("Received"))
+                .find_map(|(_, v)| {
+                    let (_, date) = v.rsplit_once(';')?;
+                    time::parse_mail_date(&unfold(date))
+                })
+        })
 }

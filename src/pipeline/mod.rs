@@ -73,10 +73,17 @@ pub struct Report {
     pub detector: Option<&'static str>,
     /// One record per recipient; empty for ordinary mail.
     pub records: Vec<Record>,
-    /// SHA-256 of the raw bytes (hex), computed only when the message has
-    /// no Message-ID: it identifies the message then (see
-    /// [`Report::identity`]).
+    /// SHA-256 (hex) of the message's canonical form
+    /// ([`parse::canonical`]: line ends, mbox quoting, leading and
+    /// trailing blank lines normalised), computed only when the message
+    /// has no Message-ID: it identifies the message then (see
+    /// [`Report::identity`]), whatever copy of it was read.
     pub fingerprint: Option<String>,
+    /// The fingerprints older ledgers (schema 6 and before) may hold for
+    /// the same message, which hashed the bytes as read: of these bytes,
+    /// and of the canonical form with CRLF line ends (the copy an IMAP
+    /// sweep fetched); only those that differ from `fingerprint`.
+    pub raw_fingerprints: Vec<String>,
     /// Its Date (Unix seconds), when valid. With its identity it places
     /// the report's records in the ledger: it depends on the message's
     /// bytes alone, unlike a record's event time, which the detectors
@@ -120,12 +127,22 @@ impl Parser {
     /// Parses one message. Ordinary mail gives a report with no records;
     /// an error means the bytes are not a message at all.
     pub fn parse(&self, raw: &[u8]) -> Result<Report, ParseError> {
+        // The postmark line's date: when the message was delivered.
+        let delivered = raw
+            .len()
+            .checked_sub(parse::strip_postmark(raw).len())
+            .filter(|&n| n > 0)
+            .and_then(|n| std::str::from_utf8(&raw[..n]).ok())
+            .and_then(postmark_time);
         let raw = parse::strip_postmark(raw);
         let bytes = parse::prepare(raw)?;
         let mail = self.reader.read(&bytes)?;
         let message_id = mail.msg.message_id().map(str::to_string);
         let subject = (!mail.subject.is_empty()).then(|| mail.subject.clone());
-        let fingerprint = message_id.is_none().then(|| fingerprint(raw));
+        let (fingerprint, raw_fingerprints) = match message_id {
+            Some(_) => (None, Vec::new()),
+            None => fingerprints(raw, &bytes),
+        };
         let date =
             mail.msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
         let Some((detector, rows)) = detect::run(&mail) else {
@@ -135,6 +152,7 @@ impl Parser {
                 detector: None,
                 records: vec![],
                 fingerprint,
+                raw_fingerprints,
                 date,
             });
         };
@@ -155,7 +173,7 @@ impl Parser {
                     || recovered().is_empty()
                     || fanned_out.insert(row.kind)
             })
-            .flat_map(|row| self.complete(&mail, row, recovered))
+            .flat_map(|row| self.complete(&mail, row, delivered, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
@@ -175,6 +193,7 @@ impl Parser {
             detector: Some(detector),
             records: dedupe(records),
             fingerprint,
+            raw_fingerprints,
             date,
         })
     }
@@ -204,6 +223,33 @@ pub fn fingerprint(raw: &[u8]) -> String {
         .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
         .map(char::from)
         .collect()
+}
+
+/// The fingerprint of a message ([`Report::fingerprint`]) and those older
+/// ledgers may hold for it ([`Report::raw_fingerprints`]); `raw` as read
+/// (without a postmark line), `prepared` as [`parse::prepare`] gave it.
+fn fingerprints(raw: &[u8], prepared: &[u8]) -> (Option<String>, Vec<String>) {
+    let canonical = parse::canonical(prepared);
+    let own = fingerprint(&canonical);
+    let mut crlf = Vec::with_capacity(canonical.len() + canonical.len() / 32);
+    for &b in canonical.iter() {
+        if b == b'\n' {
+            crlf.push(b'\r');
+        }
+        crlf.push(b);
+    }
+    let mut raw_keys = vec![fingerprint(raw), fingerprint(&crlf)];
+    raw_keys.dedup();
+    raw_keys.retain(|k| *k != own);
+    (Some(own), raw_keys)
+}
+
+/// The date of an mbox postmark line (`From sender Thu Apr  9 09:00:00
+/// 2003`, RFC 4155: asctime, UTC).
+fn postmark_time(line: &str) -> Option<i64> {
+    let rest = line.trim().strip_prefix("From ")?.trim_start();
+    let (_, date) = rest.split_once(char::is_whitespace)?;
+    crate::time::parse_loose_date(date)
 }
 
 /// Drops repeated records of the same recipient and type (a report that
@@ -297,6 +343,51 @@ mod tests {
             // Without a Message-ID the fingerprint identifies it: the same.
             assert_eq!(r.fingerprint, plain.fingerprint);
         }
+    }
+
+    /// A report without Message-ID has one fingerprint whatever copy of
+    /// it is read: LF, CRLF, bare CR, after a postmark line, with
+    /// `>From ` quoting, with blank lines around it; the older ledgers'
+    /// keys of a copy are those of its bytes and of the CRLF copy.
+    #[test]
+    fn copies_of_a_report_have_one_fingerprint() {
+        let lf = "From: MAILER-DAEMON@mx.example.net\nSubject: failure\nDate: Tue, 5 Mar 2024 10:15:01 +0000\nContent-Type: text/plain\n\nFrom the mail system: <gone@example.org>: 550 5.1.1 user unknown\n";
+        let p = Parser::default();
+        let own = p.parse(lf.as_bytes()).unwrap();
+        assert!(own.fingerprint.is_some());
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(own.raw_fingerprints, [fingerprint(crlf.as_bytes())]);
+        let copies = [
+            crlf.clone(),
+            lf.replace('\n', "\r"),
+            format!("From MAILER-DAEMON Tue Mar  5 10:15:02 2024\n{lf}"),
+            lf.replace("\nFrom the", "\n>From the"),
+            lf.replace("\nFrom the", "\n>>From the"),
+            format!("\n\n{lf}\n\n"),
+        ];
+        for copy in &copies {
+            let r = p.parse(copy.as_bytes()).unwrap();
+            assert_eq!(r.fingerprint, own.fingerprint, "{copy:?}");
+            assert!(
+                r.raw_fingerprints.contains(&fingerprint(crlf.as_bytes())),
+                "{copy:?}"
+            );
+        }
+    }
+
+    /// Issue 19, point 5: without a readable Date, the postmark line's
+    /// date times the report, before its Received fields.
+    #[test]
+    fn the_postmark_dates_a_report_without_a_readable_date() {
+        let msg = "From: MAILER-DAEMON@mx.example.net\nReceived: from a by b; Tue, 5 Mar 2024 10:00:00 +0000\nDate: garbled\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n";
+        let p = Parser::default();
+        let at = |m: &str| {
+            p.parse(m.as_bytes()).unwrap().records[0].event_time.clone()
+        };
+        assert_eq!(at(msg).as_deref(), Some("2024-03-05T10:00:00Z"));
+        let marked =
+            format!("From MAILER-DAEMON Tue Mar  5 09:00:00 2024\n{msg}");
+        assert_eq!(at(&marked).as_deref(), Some("2024-03-05T09:00:00Z"));
     }
 
     #[test]

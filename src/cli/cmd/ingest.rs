@@ -16,6 +16,7 @@
 //! again records only what is missing. Exit 0 when all went in, 1 when
 //! some inputs could not be parsed or read, 2 on a ledger error.
 
+use crate::cli::text::{count, not_bounces};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -32,6 +33,10 @@ use rebound::logs::{self, LogFormat};
 use super::LedgerArgs;
 use super::parse::{ParsedInput, ParserArgs, parse_inputs};
 use crate::cli::notify::{Notify, NotifyArgs};
+
+/// Reports per transaction when `--batch` is not given (mail and webhook
+/// events).
+const BATCH: usize = 10_000;
 
 /// Arguments of `rebound ingest`.
 #[derive(Debug, Args)]
@@ -57,11 +62,13 @@ pub struct IngestArgs {
     /// timestamp, ip, domain).
     #[arg(long, value_name = "FILE.jsonl")]
     pub events: Vec<PathBuf>,
-    /// Reports per transaction: each commit writes every ledger page its
-    /// batch changed, so bigger batches record faster; they hold more in
-    /// memory, and a killed run redoes at most one batch.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub batch: u32,
+    /// Reports per transaction (default 10,000): each commit writes every
+    /// ledger page its batch changed, so bigger batches record faster;
+    /// they hold more in memory, and a killed run redoes at most one
+    /// batch. With --log: events per transaction at most (default
+    /// 1,000,000; a transaction is also committed after 2 seconds).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: Option<u32>,
     /// Soft bounces in a row that suppress an address (stored in the
     /// ledger; changing it recomputes every address).
     #[arg(long)]
@@ -154,7 +161,7 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
         args: &a,
         ledger: None,
         reports: Vec::new(),
-        size: a.batch as usize,
+        size: a.batch.map_or(BATCH, |b| b as usize),
         total: IngestSummary::default(),
         notify,
     };
@@ -228,11 +235,14 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
     let t = pending.total;
     let notify = pending.notify.take();
     eprintln!(
-        "rebound: {messages} messages: {} reports recorded in {}: {} new events, {} already recorded; {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs",
-        t.reports,
+        "rebound: {}: {} recorded in {}: {}, {} already recorded; {}, {failed} unparseable, {}",
+        count(messages, "message"),
+        count(t.reports, "report"),
         a.ledger.db.display(),
-        t.new_events,
-        t.duplicates
+        count(t.new_events, "new event"),
+        t.duplicates,
+        not_bounces(ignored),
+        count(unreadable, "unreadable input")
     );
     if let Some(n) = notify {
         n.finish();
@@ -285,7 +295,7 @@ fn run_log(
     rules: Rules,
 ) -> anyhow::Result<ExitCode> {
     let opts = Options {
-        batch: a.batch as usize,
+        batch: a.batch.map_or(Options::default().batch, |b| b as usize),
         follow: a.follow,
         utc_offset: a.log_timezone,
         rules,

@@ -5,6 +5,7 @@
 //! (what could be read is still output); inputs that hold no message at
 //! all are a warning. A closed output pipe (`| head`) ends it quietly.
 
+use crate::cli::text::{count, not_bounces};
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -166,7 +167,12 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!(
-        "rebound: {messages} messages: {reports} reports ({records} records), {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs"
+        "rebound: {}: {} ({}), {}, {failed} unparseable, {}",
+        count(messages, "message"),
+        count(reports, "report"),
+        count(records, "record"),
+        not_bounces(ignored),
+        count(unreadable, "unreadable input")
     );
     // An input that cannot be read is an I/O error (2) even when others
     // were read and output; a message that cannot be parsed is 1.

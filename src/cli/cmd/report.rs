@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
+use rebound::ledger::stats::Basis;
+
 use super::{StatsFilterArgs, deprecated};
+use crate::cli::text::count;
 
 /// Arguments of `rebound report`.
 #[derive(Debug, Args)]
@@ -45,7 +48,23 @@ pub fn run(a: ReportArgs) -> anyhow::Result<ExitCode> {
     let s = a.filter.stats()?;
     let page =
         rebound::report::html(&s, &a.filter.ledger.db.display().to_string());
-    std::fs::write(path, page)
+    std::fs::write(path, &page)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    let rates = match s.basis {
+        Basis::Sends => format!("rates of {}", count(s.totals.sent, "send")),
+        Basis::Logs => {
+            format!("rates of {}", count(s.totals.sent, "logged outcome"))
+        }
+        Basis::None => "counts only (no sends imported)".to_string(),
+    };
+    eprintln!(
+        "rebound: wrote {} ({} bytes): {}, {}, {}, {}; {rates}",
+        path.display(),
+        page.len(),
+        count(s.totals.hard + s.totals.soft, "bounce"),
+        count(s.totals.complaints, "complaint"),
+        count(s.campaigns.len(), "campaign"),
+        count(s.weekly.len(), "week"),
+    );
     Ok(ExitCode::SUCCESS)
 }
