@@ -5,14 +5,16 @@
 //! [`Inputs`] is an iterator of [`InputMessage`]s; an unreadable path yields
 //! an [`InputError`] and the iteration goes on with the next one.
 //! [`for_each_parallel`] runs a function over the messages on every core
-//! while handing the results back in input order and in bounded memory.
+//! (on the calling thread alone for a handful) while handing the results
+//! back in input order and in bounded memory.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
+use std::sync::{Mutex, mpsc};
+use std::thread;
 
 use crate::error::InputError;
 
@@ -289,13 +291,23 @@ impl MboxReader {
     }
 }
 
-/// How many messages are read ahead and processed at once by
-/// [`for_each_parallel`]; bounds memory to this many messages.
+/// How many messages are in flight at most in [`for_each_parallel`]
+/// (read ahead, being worked on, or waiting for their turn to be handed
+/// on); bounds memory to this many messages.
 pub const BATCH: usize = 256;
 
-/// Runs `work` over every item of `items` on all cores and passes each
-/// result to `sink` in the items' order. At most [`BATCH`] items are held
-/// at once, so memory stays bounded whatever the number of items.
+/// Up to this many items, [`for_each_parallel`] does the work on the
+/// calling thread: starting threads (each with its own allocator heap and
+/// regex caches) costs more than a handful of messages.
+pub const SEQUENTIAL: usize = 48;
+
+/// Runs `work` over every item of `items` and passes each result to
+/// `sink` in the items' order. More than [`SEQUENTIAL`] items are worked
+/// on by one thread per core while the calling thread reads the next
+/// items and hands finished results on, so reading, working and writing
+/// overlap. At most [`BATCH`] items are held at once, so memory stays
+/// bounded whatever the number of items. A panic in `work` is raised
+/// again on the calling thread.
 pub fn for_each_parallel<T, R, I, W, S>(items: I, work: W, mut sink: S)
 where
     I: Iterator<Item = T>,
@@ -305,13 +317,66 @@ where
     S: FnMut(R),
 {
     let mut items = items.peekable();
-    let mut batch: Vec<T> = Vec::with_capacity(BATCH);
-    while items.peek().is_some() {
-        batch.extend(items.by_ref().take(BATCH));
-        let results: Vec<R> =
-            std::mem::take(&mut batch).into_par_iter().map(&work).collect();
-        results.into_iter().for_each(&mut sink);
+    let head: Vec<T> = items.by_ref().take(SEQUENTIAL).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.peek().is_none() {
+        head.into_iter().chain(items).for_each(|t| sink(work(t)));
+        return;
     }
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, T)>(BATCH);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, thread::Result<R>)>();
+    thread::scope(|s| {
+        for _ in 0..threads {
+            let (job_rx, done_tx, work) = (&job_rx, done_tx.clone(), &work);
+            s.spawn(move || {
+                loop {
+                    let job = job_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((i, t))) = job else { break };
+                    let r = panic::catch_unwind(AssertUnwindSafe(|| work(t)));
+                    if done_tx.send((i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // Results that came back before their turn, by position.
+        let mut waiting: VecDeque<Option<R>> = VecDeque::new();
+        let (mut sent, mut handed) = (0usize, 0usize);
+        let mut take = |(i, r): (usize, thread::Result<R>),
+                        handed: &mut usize| {
+            let r = r.unwrap_or_else(|p| panic::resume_unwind(p));
+            let k = i - *handed;
+            if waiting.len() <= k {
+                waiting.resize_with(k + 1, || None);
+            }
+            waiting[k] = Some(r);
+            while let Some(Some(_)) = waiting.front() {
+                if let Some(Some(r)) = waiting.pop_front() {
+                    sink(r);
+                }
+                *handed += 1;
+            }
+        };
+        for t in head.into_iter().chain(items) {
+            while sent - handed >= BATCH {
+                take(
+                    done_rx.recv().expect("a worker is running"),
+                    &mut handed,
+                );
+            }
+            job_tx.send((sent, t)).expect("a worker is running");
+            sent += 1;
+            while let Ok(done) = done_rx.try_recv() {
+                take(done, &mut handed);
+            }
+        }
+        drop(job_tx);
+        while handed < sent {
+            take(done_rx.recv().expect("a worker is running"), &mut handed);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -394,8 +459,46 @@ mod tests {
 
     #[test]
     fn parallel_results_keep_input_order() {
+        for n in [0, 1, SEQUENTIAL as u32, SEQUENTIAL as u32 + 1, 1000] {
+            let mut out = Vec::new();
+            for_each_parallel(0..n, |x| x * 2, |r| out.push(r));
+            assert_eq!(out, (0..n).map(|x| x * 2).collect::<Vec<_>>());
+        }
+    }
+
+    /// Work that takes longer for earlier items still comes out in order,
+    /// and no more than `BATCH` items are in flight at once.
+    #[test]
+    fn parallel_results_keep_order_under_uneven_work() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let started = AtomicUsize::new(0);
+        let mut handed = 0;
         let mut out = Vec::new();
-        for_each_parallel(0..1000u32, |x| x * 2, |r| out.push(r));
-        assert_eq!(out, (0..1000u32).map(|x| x * 2).collect::<Vec<_>>());
+        for_each_parallel(
+            0..2000usize,
+            |x| {
+                let in_flight = started.fetch_add(1, Ordering::SeqCst) + 1;
+                if x % 7 == 0 {
+                    thread::sleep(std::time::Duration::from_micros(200));
+                }
+                (x, in_flight)
+            },
+            |(x, in_flight)| {
+                assert!(in_flight - handed <= BATCH, "{in_flight} started");
+                handed += 1;
+                out.push(x);
+            },
+        );
+        assert_eq!(out, (0..2000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    #[should_panic(expected = "item 500")]
+    fn a_panic_in_the_work_is_raised_again() {
+        for_each_parallel(
+            0..1000u32,
+            |x| assert!(x != 500, "item {x}"),
+            |()| {},
+        );
     }
 }

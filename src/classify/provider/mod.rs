@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use regex::bytes::RegexSet;
-
-use super::rules::{Rules, compile_set, format};
+use super::rules::{PhraseSet, Rules, format};
 
 use crate::model::Reason;
 
@@ -85,11 +83,13 @@ pub static PROVIDERS: LazyLock<Vec<Provider>> =
 
 /// Every provider's signature in one set, with the provider each stands
 /// for; the first in [`PROVIDERS`] order wins.
-static SIGNATURES: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+static SIGNATURES: LazyLock<(PhraseSet, Vec<usize>)> = LazyLock::new(|| {
     let with: Vec<usize> = (0..PROVIDERS.len())
         .filter(|&i| !PROVIDERS[i].signature.is_empty())
         .collect();
-    (compile_set(with.iter().map(|&i| PROVIDERS[i].signature.as_str())), with)
+    let set =
+        PhraseSet::new(with.iter().map(|&i| PROVIDERS[i].signature.as_str()));
+    (set, with)
 });
 
 /// Every provider's host-name suffixes and recipient domains, each with
@@ -176,7 +176,7 @@ pub fn identify(
         return Some(i);
     }
     if let Some(d) = diagnostic
-        && let Some(k) = SIGNATURES.0.matches(d.as_bytes()).iter().next()
+        && let Some(k) = SIGNATURES.0.first(d.as_bytes())
     {
         return Some(SIGNATURES.1[k]);
     }

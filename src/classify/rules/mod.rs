@@ -1,21 +1,24 @@
 //! Phrase rules as data: an ordered list of [`Rule`]s, each a reason with
-//! the regex phrases that say it, compiled once into one set. The built-in
+//! the regex phrases that say it, compiled as needed ([`set`]). The built-in
 //! rules are the files under `rules/` (embedded in the binary); operators
 //! add their own with `--rules FILE` ([`Rules::load`]). The format is
 //! `docs/rules.md`, read by [`format`].
 
 pub(crate) mod format;
+mod set;
+
+pub(crate) use set::PhraseSet;
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use regex::bytes::{RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::RegexBuilder;
 
 use crate::error::RulesError;
 use crate::model::Reason;
 use crate::parse::fields;
 
 use format::{Phrase, RuleFile, RuleSpec};
+use set::Dialect;
 
 /// The id prefix of the operator's rules.
 const LOCAL: &str = "local:";
@@ -58,21 +61,15 @@ impl Rule {
     }
 }
 
-/// Rules in priority order, compiled on first use: the first rule that
-/// applies and whose phrase matches decides.
+/// Rules in priority order, compiled as needed ([`PhraseSet`]): the
+/// first rule that applies and whose phrase matches decides.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     rules: Vec<Rule>,
-    compiled: OnceLock<Compiled>,
-}
-
-/// The phrases of every rule in one set; `slots[k]` is rule `k`'s pattern
-/// in the set, `None` for a rule without phrases (its status alone
-/// decides). Such a rule stays out of the set, where it would match at
-/// every position and make the search slow.
-#[derive(Debug, Clone)]
-struct Compiled {
-    set: RegexSet,
+    /// The patterns of the rules with phrases.
+    set: PhraseSet,
+    /// `slots[k]` is rule `k`'s pattern in `set`, `None` for a rule
+    /// without phrases (its status alone decides).
     slots: Vec<Option<usize>>,
 }
 
@@ -89,7 +86,16 @@ impl Rules {
     }
 
     fn new(rules: Vec<Rule>) -> Rules {
-        Rules { rules, compiled: OnceLock::new() }
+        let mut slots = Vec::with_capacity(rules.len());
+        let mut patterns = Vec::new();
+        for r in &rules {
+            slots.push((!r.pattern.is_empty()).then(|| {
+                patterns.push(r.pattern.as_str());
+                patterns.len() - 1
+            }));
+        }
+        let set = PhraseSet::new(patterns.into_iter());
+        Rules { rules, set, slots }
     }
 
     /// Loads the operator's rule files, earlier files first. Every line
@@ -129,23 +135,16 @@ impl Rules {
         if self.rules.is_empty() {
             return None;
         }
-        let c = self.compiled.get_or_init(|| {
-            let mut slots = Vec::with_capacity(self.rules.len());
-            let mut patterns = Vec::new();
-            for r in &self.rules {
-                slots.push((!r.pattern.is_empty()).then(|| {
-                    patterns.push(r.pattern.as_str());
-                    patterns.len() - 1
-                }));
-            }
-            Compiled { set: compile_set(patterns.into_iter()), slots }
-        });
-        let hits = c.set.matches(text.as_bytes());
+        let text = text.as_bytes();
+        let candidates = self.set.candidates(text);
         self.rules
             .iter()
-            .zip(&c.slots)
+            .zip(&self.slots)
             .find(|(r, slot)| {
-                slot.is_none_or(|k| hits.matched(k)) && r.applies(status)
+                r.applies(status)
+                    && slot.is_none_or(|k| {
+                        self.set.is_match(k, text, &candidates)
+                    })
             })
             .map(|(r, _)| r)
     }
@@ -226,58 +225,6 @@ pub(crate) fn check_phrases(
         }
     }
     Ok(())
-}
-
-/// How a rule's phrases are compiled: cheap for the lazy DFA, with ASCII
-/// classes and ASCII word boundaries. A Unicode `\b` or a Unicode class
-/// over many repetitions makes the DFA give up and the set fall back to
-/// the PikeVM, ten times slower. A rule whose patterns have non-ASCII
-/// character classes keeps Unicode classes but gets ASCII word
-/// boundaries; non-ASCII phrases match as UTF-8 byte strings either way.
-/// The choice is made for a rule's whole pattern, so each phrase behaves
-/// alone as it does in its rule.
-#[derive(Debug, Clone, Copy)]
-enum Dialect {
-    Ascii,
-    Unicode,
-}
-
-impl Dialect {
-    fn of(pattern: &str) -> Dialect {
-        if RegexBuilder::new(pattern).unicode(false).build().is_ok() {
-            Dialect::Ascii
-        } else {
-            Dialect::Unicode
-        }
-    }
-
-    fn apply(self, p: &str) -> String {
-        match self {
-            Dialect::Ascii => format!("(?-u:{p})"),
-            Dialect::Unicode => p.replace(r"\b", r"(?-u:\b)"),
-        }
-    }
-
-    /// One phrase alone, as the set compiles it.
-    fn compile(self, p: &str) -> Result<regex::bytes::Regex, regex::Error> {
-        RegexBuilder::new(&self.apply(p)).case_insensitive(true).build()
-    }
-}
-
-/// Compiles case-insensitive rule patterns into one byte-oriented set;
-/// `set.matches(text).iter().next()` is the first pattern in order.
-pub(crate) fn compile_set<'a>(
-    patterns: impl Iterator<Item = &'a str>,
-) -> RegexSet {
-    RegexSetBuilder::new(patterns.map(|p| Dialect::of(p).apply(p)))
-        .case_insensitive(true)
-        // Room for the lazy DFA of a large set: with the default 2 MiB
-        // cache it keeps clearing and searches crawl (measured 2.5 ms vs
-        // 3.5 us per lookup on the corpus diagnostics).
-        .dfa_size_limit(10 << 20)
-        .size_limit(100 << 20)
-        .build()
-        .expect("rule patterns compile")
 }
 
 /// Test helper for the built-in files: every rule and signature is
