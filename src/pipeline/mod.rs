@@ -128,7 +128,17 @@ impl Parser {
         let fingerprint = message_id.is_none().then(|| fingerprint(raw));
         let date =
             mail.msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
-        let Some((detector, rows)) = detect::run(&mail) else {
+        let mut found = detect::run(&mail);
+        // A notice wrapping a report nobody read: the wrapped report is
+        // read and completed on its own (its returned original, not the
+        // notice's, names the recipients).
+        let inner =
+            if found.is_none() { detect::wrapped_report(&mail) } else { None };
+        if let Some(i) = &inner {
+            found = detect::run(i);
+        }
+        let mail = inner.as_ref().unwrap_or(&mail);
+        let Some((detector, rows)) = found else {
             return Ok(Report {
                 message_id,
                 subject,
