@@ -152,6 +152,8 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
     if let Some(r) = &mail.returned {
         not_rcpt.extend(r.from());
         not_rcpt.extend(r.return_path());
+        // The list the original was posted to.
+        not_rcpt.extend(r.headers.all("list-post").flat_map(addresses_in));
     }
     let wanted = |a: &String| {
         !is_system_address(a)
