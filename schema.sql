@@ -7,6 +7,10 @@
 -- transaction, and user_version is raised. Never edit a migration that has
 -- shipped: append a new one.
 --
+-- Identity: every ledger carries `PRAGMA application_id` = 0x52424E44
+-- ("RBND", src/ledger/identity.rs), a header field set by the transaction
+-- that migrates it; another program's database is refused, not migrated.
+--
 -- Times are Unix seconds (UTC). Addresses are lower-cased.
 
 -- migration 1

@@ -361,6 +361,82 @@ fn explain_says_which_rule_decided() {
     );
 }
 
+#[test]
+fn explain_adds_a_column_to_csv_and_the_table() {
+    let o = parse(&["--explain", "--format", "csv"], &[&sample(DSN)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let head = rdr.headers().unwrap().clone();
+    assert_eq!(head.iter().next_back(), Some("explain"));
+    let rows: Vec<csv::StringRecord> =
+        rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        assert!(r[head.len() - 1].starts_with("rule "), "{r:?}");
+    }
+    let o = parse(&["--explain", "--format", "table"], &[&sample(DSN)]);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].ends_with("  EXPLAIN"), "{out}");
+    let col = lines[0].find("EXPLAIN").unwrap();
+    // Written whole: the table does not cut the explanation.
+    let e = records(&parse(&["--explain"], &[&sample(DSN)]))[0]["explain"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(&lines[1][col..], e, "{out}");
+}
+
+#[test]
+fn a_closed_output_pipe_ends_parse_quietly() {
+    use std::io::BufRead;
+    // Enough records to fill the pipe: the samples, five times over.
+    let samples = root().join("samples");
+    for format in ["jsonl", "csv"] {
+        let mut child = rebound()
+            .args(["parse", "--format", format])
+            .args(std::iter::repeat_n(&samples, 5))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{format}");
+        drop(out);
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{format}: {err}");
+        assert!(!err.to_lowercase().contains("broken pipe"), "{err}");
+    }
+}
+
+#[test]
+fn inputs_holding_no_message_are_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = parse(&[], &[&empty]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("warning: the inputs hold no message"));
+    // `ingest` says so too, and creates no ledger.
+    let db = dir.path().join("l.db");
+    let o = rebound()
+        .args(["ingest", "--db"])
+        .arg(&db)
+        .arg(&empty)
+        .env_remove("REBOUND_DB")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inputs hold no message") && !db.exists(),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// A `--rules` file of the operator's own phrases (docs/rules.md).
 fn rules_file(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("local.rules");

@@ -930,6 +930,75 @@ fn a_corrupt_ledger_is_a_clear_error() {
     assert_eq!(std::fs::read(&e.db).unwrap(), junk, "the file is left alone");
 }
 
+/// The application id and the tables of an SQLite file, and its journal.
+fn header_and_tables(db: &Path) -> (i32, String, Vec<String>) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let id = c.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    let journal =
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let tables = c
+        .prepare("SELECT name FROM sqlite_master ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (id, journal, tables)
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_alone() {
+    let mut e = Env::new();
+    {
+        let c = rusqlite::Connection::open(&e.db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users (email) VALUES ('ann@example.org');",
+        )
+        .unwrap();
+    }
+    let before = header_and_tables(&e.db);
+    let f =
+        e.file("a.eml", &Dsn::bounce("a1", "gone@example.org", t0()).text());
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,sent_at\n<m1@example.com>,a@example.org,2024-03-04\n",
+    );
+    let o = e.run("ingest", &[f.to_str().unwrap()]);
+    assert_ledger_error(&o, &e.db, "not a rebound ledger");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("users"));
+    for (cmd, args) in [
+        ("stats", vec![]),
+        ("export", vec![]),
+        ("status", vec!["ann@example.org"]),
+        ("import-sends", vec![sends.to_str().unwrap()]),
+    ] {
+        let o = e.run(cmd, &args);
+        assert_ledger_error(&o, &e.db, "not a rebound ledger");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("ingest"), "{cmd} advises ingest: {err}");
+    }
+    assert_eq!(header_and_tables(&e.db), before, "the file is left alone");
+
+    // A new ledger carries rebound's id; one written before the id
+    // existed is read as it is and stamped by the next writing command.
+    let mut e = Env::new();
+    let f =
+        e.file("a.eml", &Dsn::bounce("a1", "gone@example.org", t0()).text());
+    e.ingest(&[&f]);
+    let id = rebound::ledger::APPLICATION_ID;
+    assert_eq!(header_and_tables(&e.db).0, id);
+    rusqlite::Connection::open(&e.db)
+        .unwrap()
+        .execute_batch("PRAGMA application_id = 0")
+        .unwrap();
+    e.ok("stats", &[]);
+    assert_eq!(header_and_tables(&e.db).0, 0);
+    e.ingest(&[&f]);
+    assert_eq!(header_and_tables(&e.db).0, id);
+    assert_eq!(e.events(), 1);
+}
+
 #[test]
 fn a_full_ledger_rolls_back_the_batch_and_keeps_the_rest() {
     let (mut e, _) = seeded();
@@ -1041,5 +1110,133 @@ fn a_read_only_ledger_is_a_clear_error_and_still_readable() {
     assert_eq!(
         ro.ok("export", &["--format", "postmark"]),
         "email\ngone@example.org\n"
+    );
+}
+
+#[test]
+fn status_of_something_not_an_address_is_refused() {
+    let (e, _) = seeded();
+    for arg in ["hello world", "example.org", "gone@"] {
+        let o = e.run("status", &[arg]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{arg}: {err}");
+        assert!(err.contains("is not an email address"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+    let out = e.ok("status", &["new@example.org"]);
+    assert!(out.contains("not in the ledger (mailable)"), "{out}");
+    assert_eq!(e.status("Gone@example.org")["state"], "suppressed");
+}
+
+#[test]
+fn import_sends_records_the_good_rows_and_names_the_bad_by_line() {
+    let mut e = Env::new();
+    // A quoted field spanning two lines: rows are named by the physical
+    // line they start on.
+    let sends = e.file(
+        "sends.csv",
+        "message_id,recipient,campaign_id,sent_at\n\
+         <m1@example.com>,a@example.org,c,2024-03-04T08:00:00Z\n\
+         <m2@example.com>,,c,2024-03-04\n\
+         <m3@example.com>,b@example.org,\"two\nlines\",2024-03-04\n\
+         <m4@example.com>,c@example.org,c,yesterday\n\
+         <m5@example.com>,d@example.org\n\
+         <m6@example.com>,e@example.org,c,1709539200\n",
+    );
+    let path = sends.to_str().unwrap();
+    let o = e.run("import-sends", &[path]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for want in [
+        format!("{path}:3: message_id and recipient are required"),
+        format!("{path}:6: sent_at \"yesterday\" is not a time"),
+        format!("{path}:7: 2 fields where the header has 4"),
+        "3 sends read, 3 new".to_string(),
+        "3 bad rows skipped".to_string(),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in: {err}");
+    }
+    assert_eq!(err.matches(&format!("{path}:")).count(), 3, "{err}");
+    assert_eq!(e.count("SELECT count(*) FROM sends"), 3);
+
+    // --strict: all or nothing.
+    let strict = Env::new();
+    let o = strict.run("import-sends", &["--strict", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing recorded"));
+    assert!(!strict.db.exists(), "no ledger for nothing recorded");
+    let good = e.file(
+        "good.csv",
+        "message_id,recipient,sent_at\n<g1@example.com>,g@example.org,2024-03-04\n",
+    );
+    strict.ok("import-sends", &["--strict", good.to_str().unwrap()]);
+    assert_eq!(strict.count("SELECT count(*) FROM sends"), 1);
+}
+
+#[test]
+fn a_path_that_holds_no_ledger_is_one_clear_message() {
+    let e = Env::new();
+    let dir = e.dir.path();
+    let eml = dir.join("a.eml");
+    std::fs::write(&eml, Dsn::bounce("a1", "a@example.org", t0()).text())
+        .unwrap();
+    let eml = eml.to_str().unwrap();
+    let missing_dir = dir.join("no-such-dir");
+    let in_missing = missing_dir.join("l.db");
+    let none = dir.join("none.db");
+    let cases: Vec<(&str, Vec<&str>, &Path, String)> = vec![
+        (
+            "ingest",
+            vec![eml],
+            &in_missing,
+            format!("the directory {} does not exist", missing_dir.display()),
+        ),
+        ("ingest", vec![eml], dir, "is a directory".into()),
+        ("stats", vec![], dir, "is a directory".into()),
+        ("stats", vec![], &none, "`rebound ingest` creates one".into()),
+        ("export", vec![], &none, "`rebound ingest` creates one".into()),
+        (
+            "status",
+            vec!["a@example.org"],
+            &none,
+            format!("no ledger at {}", none.display()),
+        ),
+    ];
+    for (cmd, args, db, words) in cases {
+        let o = rebound()
+            .arg(cmd)
+            .arg("--db")
+            .arg(db)
+            .args(&args)
+            .env_remove("REBOUND_DB")
+            .output()
+            .unwrap();
+        assert_ledger_error(&o, db, &words);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{cmd}: said more than once: {err}"
+        );
+        assert!(!err.contains("Error code"), "{err}");
+    }
+    assert!(!none.exists(), "a reading command created the ledger");
+    // `--help` says which commands create the ledger, and only those
+    // offer a size cap.
+    for cmd in ["stats", "export", "status", "report", "scrub"] {
+        let help = String::from_utf8(
+            rebound().args([cmd, "--help"]).output().unwrap().stdout,
+        )
+        .unwrap();
+        assert!(!help.contains("created when missing"), "{cmd}: {help}");
+        assert!(!help.contains("--db-max-size"), "{cmd}: {help}");
+    }
+    let help = String::from_utf8(
+        rebound().args(["ingest", "--help"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    assert!(
+        help.contains("created when missing")
+            && help.contains("--db-max-size")
     );
 }

@@ -130,6 +130,80 @@ fn explain_reads_stdin_and_whole_messages() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// Runs `rebound explain ARGS` with `stdin` as its input.
+fn explain_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = rebound()
+        .arg("explain")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Asserts exit 2, nothing on stdout and `words` on stderr.
+fn refused(o: &Output, words: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(err.contains(words), "{words:?} not in: {err}");
+}
+
+#[test]
+fn explain_refuses_what_is_not_a_reply_or_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("bounce.eml");
+    let missing = missing.to_str().unwrap();
+    refused(&explain(&[missing]), &format!("{missing}: no such file"));
+    refused(&explain(&["bounce.eml"]), "bounce.eml: no such file");
+    let d = dir.path().to_str().unwrap();
+    refused(&explain(&[d]), "is a directory");
+    refused(&explain(&["--file", d]), "is a directory");
+    refused(&explain(&[""]), "the input is empty");
+    refused(&explain_stdin(&[], b" \n\n"), "the input is empty");
+    let empty = dir.path().join("empty.eml");
+    std::fs::write(&empty, "").unwrap();
+    refused(&explain(&[empty.to_str().unwrap()]), "the input is empty");
+    // A reply is still read as one, with or without spaces.
+    let j: Value =
+        serde_json::from_str(&stdout(&explain(&["5.1.1", "--json"]))).unwrap();
+    assert_eq!(j["reason"], "user_unknown");
+}
+
+#[test]
+fn explain_without_input_on_a_terminal_prints_the_usage() {
+    // `script` runs the command on a pseudo-terminal (util-linux).
+    let cmd = format!("{} explain", env!("CARGO_BIN_EXE_rebound"));
+    let o = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("nothing to explain"), "{out}");
+    assert!(out.contains("Usage: rebound explain"), "{out}");
+}
+
+#[test]
+fn explain_of_an_unknown_reply_names_the_issue_tracker() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let repo = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("repository = "))
+        .expect("Cargo.toml names the repository")
+        .trim_matches('"');
+    assert!(repo.starts_with("https://"), "{repo}");
+    let o = explain(&["the frobnicator declined politely"]);
+    let out = stdout(&o);
+    assert!(out.contains("reason:     undetermined"), "{out}");
+    assert!(out.contains(&format!("{repo}/issues")), "{out}");
+}
+
 /// A DNS responder on loopback for a few test domains (RFC 1035 wire
 /// format, answers only what the tests ask).
 fn dns_server() -> SocketAddr {
@@ -405,4 +479,109 @@ fn scrub_check_mx_is_bounded_when_the_server_is_silent() {
     assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
     assert!(err.contains("1 domains could not be resolved"), "{err}");
     assert_eq!(read_csv(&dir.path().join("l.clean.csv")).len(), 3);
+}
+
+/// Runs `rebound ARGS` with `--db DB` (but for `explain`, which reads no
+/// ledger): exit code, stdout, stderr.
+fn run_db(db: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = rebound();
+    cmd.args(args).env_remove("REBOUND_DB");
+    if args[0] != "explain" {
+        cmd.arg("--db").arg(db);
+    }
+    let o = cmd.output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_command_spells_output_and_format_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ledger(dir.path());
+    let file = |name: &str| dir.path().join(name);
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let reply = "550 5.1.1 user unknown";
+    // --format json, its alias --json, and -o/--output FILE.
+    for args in [
+        vec!["stats"],
+        vec!["status", "gone@example.org"],
+        vec!["explain", reply],
+    ] {
+        let with = |extra: &[&str]| {
+            let mut v = args.clone();
+            v.extend_from_slice(extra);
+            run_db(&db, &v)
+        };
+        let (code, json, err) = with(&["--format", "json"]);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        serde_json::from_str::<Value>(&json).unwrap();
+        assert_eq!(with(&["--json"]).1, json, "{args:?}: --json");
+        let out = file("doc.json");
+        let o = out.to_str().unwrap();
+        let (code, stdout, _) = with(&["--format", "json", "-o", o]);
+        assert_eq!((code, stdout.as_str()), (Some(0), ""), "{args:?}");
+        assert_eq!(read(&out), json, "{args:?}: -o");
+        let (_, text, _) = with(&["--format", "text"]);
+        let (_, stdout, _) = with(&["--output", o]);
+        assert_eq!((stdout.as_str(), read(&out)), ("", text), "{args:?}");
+        let (code, _, err) = with(&["--json", "--format", "text"]);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+    }
+    // export, report and scrub: -o/--output and --format too.
+    let out = file("x.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &["export", "--format", "csv", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(read(&out).contains("gone@example.org"));
+    let page = file("r.html");
+    let (code, _, err) = run_db(
+        &db,
+        &["report", "--format", "html", "--output", page.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(read(&page).starts_with("<!DOCTYPE html>"));
+    assert!(!err.contains("deprecated"), "{err}");
+    let list = file("list.csv");
+    std::fs::write(&list, "email\nann@example.com\ngone@example.org\n")
+        .unwrap();
+    let clean = file("clean.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &[
+            "scrub",
+            list.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            clean.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(read(&clean), "email\nann@example.com\n");
+    // The old spellings still work, with a note.
+    let old = file("old.html");
+    let (code, _, err) =
+        run_db(&db, &["report", "--html", old.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("--html FILE is deprecated; use -o/--output"),
+        "{err}"
+    );
+    assert_eq!(read(&old), read(&page));
+    let old = file("old.csv");
+    let (code, _, err) = run_db(
+        &db,
+        &["scrub", list.to_str().unwrap(), "--out", old.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("--out FILE is deprecated; use -o/--output"),
+        "{err}"
+    );
+    assert_eq!(read(&old), read(&clean));
 }

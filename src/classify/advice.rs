@@ -215,8 +215,9 @@ pub const ADVICE: &[Advice] = &[
     Advice { reason: Reason::Undetermined,
         root_cause: "The report could not be understood well enough to \
             classify.",
-        next_steps: &[RETRY_1H, "Send the message to the rebound \
-            maintainers (anonymised) so a rule can be added."] },
+        next_steps: &[RETRY_1H, concat!("Send the message (anonymised) \
+            to the rebound maintainers so a rule can be added: open an \
+            issue at ", env!("CARGO_PKG_REPOSITORY"), "/issues.")] },
     Advice { reason: Reason::NoRecipient,
         root_cause: "The bounce names no recipient that can be \
             recovered.",

@@ -30,15 +30,27 @@ pub fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|e| {
-                    e.kind() == std::io::ErrorKind::BrokenPipe
-                })
-            }) {
+            if err.chain().any(is_broken_pipe) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("rebound: {err:#}");
             ExitCode::from(cmd::exit_code_of(&err))
         }
     }
+}
+
+/// True when `e` is a write to a closed pipe (`rebound parse ... | head`):
+/// the reader has all it wanted, so the command ends quietly. The JSON and
+/// CSV writers wrap the I/O error without exposing it as a source.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    if let Some(e) = e.downcast_ref::<std::io::Error>() {
+        return e.kind() == BrokenPipe;
+    }
+    if let Some(e) = e.downcast_ref::<serde_json::Error>() {
+        return e.io_error_kind() == Some(BrokenPipe);
+    }
+    e.downcast_ref::<csv::Error>().is_some_and(|e| {
+        matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe)
+    })
 }

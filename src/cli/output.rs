@@ -1,7 +1,13 @@
-//! Record writers: JSON lines, CSV and an aligned table for people.
+//! Record writers: JSON lines, CSV and an aligned table for people; the
+//! output flags of the commands that print one document. With
+//! `--explain`, CSV and the table end with an `explain` column (JSON lines
+//! carry the `explain` field).
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::ValueEnum;
 use rebound::Record;
 use rebound::ledger::export::spreadsheet_safe;
@@ -15,6 +21,52 @@ pub enum Format {
     Csv,
     /// An aligned table for people.
     Table,
+}
+
+/// The format of a command that prints one document (`stats`, `status`,
+/// `explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// Text for people.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `--format text|json` (with `--json` its alias) and `-o/--output FILE`:
+/// the output flags of `stats`, `status` and `explain`, spelt as `export`,
+/// `report` and `scrub` spell theirs.
+#[derive(Debug, clap::Args)]
+pub struct DocArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl DocArgs {
+    /// True for JSON.
+    pub fn json(&self) -> bool {
+        self.json || self.format == DocFormat::Json
+    }
+
+    /// Where to write: the `--output` file (created) or stdout. Flush it
+    /// at the end: a buffered write error shows only then.
+    pub fn writer(&self) -> anyhow::Result<Box<dyn Write>> {
+        Ok(match &self.output {
+            Some(p) => {
+                Box::new(BufWriter::new(File::create(p).with_context(
+                    || format!("cannot write {}", p.display()),
+                )?))
+            }
+            None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        })
+    }
 }
 
 /// The CSV / table columns, in order.
@@ -90,14 +142,20 @@ fn field(r: &Record, name: &str) -> String {
         "detector" => o(&r.detector),
         "feedback_type" => o(&r.feedback_type),
         "will_retry_until" => o(&r.will_retry_until),
+        "explain" => o(&r.explain),
         _ => String::new(),
     }
 }
+
+/// The column `--explain` adds at the end of CSV and the table.
+const EXPLAIN: &str = "explain";
 
 /// Writes records in one format.
 pub struct Writer<W: Write> {
     format: Format,
     sink: Sink<W>,
+    /// The CSV or table columns.
+    columns: Vec<&'static str>,
     rows: Vec<Vec<String>>,
 }
 
@@ -107,16 +165,28 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    /// A writer; CSV writes its header at once.
-    pub fn new(format: Format, out: W) -> anyhow::Result<Writer<W>> {
+    /// A writer, with the `explain` column when `explain`; CSV writes
+    /// its header at once.
+    pub fn new(
+        format: Format,
+        out: W,
+        explain: bool,
+    ) -> anyhow::Result<Writer<W>> {
+        let mut columns = match format {
+            Format::Table => TABLE_COLUMNS.to_vec(),
+            _ => COLUMNS.to_vec(),
+        };
+        if explain {
+            columns.push(EXPLAIN);
+        }
         let sink = if format == Format::Csv {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(COLUMNS)?;
+            w.write_record(&columns)?;
             Sink::Csv(Box::new(w))
         } else {
             Sink::Plain(out)
         };
-        Ok(Writer { format, sink, rows: Vec::new() })
+        Ok(Writer { format, sink, columns, rows: Vec::new() })
     }
 
     /// Writes one record (tables are buffered until [`Writer::finish`]).
@@ -124,14 +194,14 @@ impl<W: Write> Writer<W> {
         match (&mut self.sink, self.format) {
             (Sink::Csv(w), _) => {
                 w.write_record(
-                    COLUMNS
+                    self.columns
                         .iter()
                         .map(|c| spreadsheet_safe(&field(r, c)).into_owned()),
                 )?;
             }
             (Sink::Plain(_), Format::Table) => {
                 self.rows
-                    .push(TABLE_COLUMNS.iter().map(|c| field(r, c)).collect());
+                    .push(self.columns.iter().map(|c| field(r, c)).collect());
             }
             (Sink::Plain(out), _) => {
                 serde_json::to_writer(&mut *out, r)?;
@@ -150,11 +220,16 @@ impl<W: Write> Writer<W> {
             Sink::Plain(out) => out,
         };
         if self.format == Format::Table {
+            // Cells are cut at 48 characters, but the explanation (last,
+            // so nothing follows it to align) is written whole.
             let mut widths: Vec<usize> =
-                TABLE_COLUMNS.iter().map(|c| c.len()).collect();
+                self.columns.iter().map(|c| c.len()).collect();
             for row in &self.rows {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(cell.chars().count()).min(48);
+                for ((w, cell), name) in
+                    widths.iter_mut().zip(row).zip(&self.columns)
+                {
+                    let cap = if *name == EXPLAIN { usize::MAX } else { 48 };
+                    *w = (*w).max(cell.chars().count()).min(cap);
                 }
             }
             let line = |cells: &[String]| {
@@ -171,7 +246,7 @@ impl<W: Write> Writer<W> {
                     .to_string()
             };
             let head: Vec<String> =
-                TABLE_COLUMNS.iter().map(|c| c.to_uppercase()).collect();
+                self.columns.iter().map(|c| c.to_uppercase()).collect();
             writeln!(out, "{}", line(&head))?;
             for row in &self.rows {
                 writeln!(out, "{}", line(row))?;

@@ -31,7 +31,7 @@ impl Detector for ReceivingSes {
 
     /// SES's inbound server is the one that refused the message, so it
     /// stands as the remote MTA: the classifier then reads the text with
-    /// SES's own rules (`classify::provider::amazonses`).
+    /// SES's own rules (`rules/providers/amazonses.rules`).
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
         let mut rows = mail.dsn_rows();
         for row in &mut rows {

@@ -7,10 +7,40 @@ use std::time::Duration;
 
 use rusqlite::ErrorCode;
 
-/// A ledger failure. The messages name the file.
+/// A ledger failure. The messages name the file and say what to do; each
+/// is whole (SQLite's own message inside it is not repeated as a source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
+    /// Opened for reading only, and there is no ledger at the path.
+    #[error(
+        "no ledger at {}; `rebound ingest` creates one (or give --db the ledger's path)",
+        path.display()
+    )]
+    Missing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The path is a directory.
+    #[error(
+        "{} is a directory; --db takes the ledger file, e.g. {}",
+        path.display(), path.join("rebound.db").display()
+    )]
+    IsDirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The directory that would hold a new ledger does not exist.
+    #[error(
+        "{}: the directory {} does not exist; create it first or give --db another path",
+        path.display(), dir.display()
+    )]
+    NoDirectory {
+        /// The ledger file.
+        path: PathBuf,
+        /// Its missing directory.
+        dir: PathBuf,
+    },
     /// Another process holds the write lock longer than the busy timeout.
     #[error(
         "{}: the ledger is locked by another process (gave up after {} ms)",
@@ -42,22 +72,34 @@ pub enum LedgerError {
     },
     /// Not an SQLite file, or a damaged one.
     #[error(
-        "{}: not a rebound ledger or the file is corrupt ({source})",
+        "{}: not a rebound ledger or the file is corrupt ({cause})",
         path.display()
     )]
     Corrupt {
         /// The ledger file.
         path: PathBuf,
         /// SQLite's message.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
+    },
+    /// An SQLite database of another program (neither empty nor a
+    /// ledger); left untouched.
+    #[error(
+        "{}: not a rebound ledger: {what}; rebound leaves it alone (give --db a ledger or a new file)",
+        path.display()
+    )]
+    NotALedger {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead.
+        what: String,
     },
     /// The file cannot be opened (missing directory, permissions).
-    #[error("{}: cannot open the ledger ({source})", path.display())]
+    #[error("{}: cannot open the ledger ({cause})", path.display())]
     CannotOpen {
         /// The ledger file.
         path: PathBuf,
         /// SQLite's message.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// Written by a newer rebound.
     #[error(
@@ -86,12 +128,12 @@ pub enum LedgerError {
         supported: i64,
     },
     /// Any other SQLite failure.
-    #[error("{}: ledger error: {source}", path.display())]
+    #[error("{}: ledger error: {cause}", path.display())]
     Sqlite {
         /// The ledger file.
         path: PathBuf,
         /// SQLite's error.
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
 }
 
@@ -113,12 +155,12 @@ pub(crate) fn ledger_error(
         }
         Some(ErrorCode::DiskFull) => LedgerError::Full { path },
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            LedgerError::Corrupt { path, source: e }
+            LedgerError::Corrupt { path, cause: e }
         }
         Some(ErrorCode::CannotOpen) => {
-            LedgerError::CannotOpen { path, source: e }
+            LedgerError::CannotOpen { path, cause: e }
         }
-        _ => LedgerError::Sqlite { path, source: e },
+        _ => LedgerError::Sqlite { path, cause: e },
     }
 }
 

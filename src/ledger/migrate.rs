@@ -1,9 +1,12 @@
 //! Schema migrations: `schema.sql` at the crate root, embedded, is a
 //! sequence of numbered migrations (`-- migration N`); a ledger records
 //! the last one it ran in `PRAGMA user_version` and runs the newer ones,
-//! all in one transaction, when it is opened for writing.
+//! all in one transaction, when it is opened for writing. The same
+//! transaction stamps rebound's application id on a new ledger and on one
+//! written before the id existed.
 
 use super::error::ledger_error;
+use super::identity::{APPLICATION_ID, Identity};
 use super::{Ledger, LedgerError};
 
 /// The schema and its migrations (see the head of the file).
@@ -31,11 +34,13 @@ pub fn schema_version() -> i64 {
 }
 
 impl Ledger {
-    /// Brings the schema up to [`schema_version`]; a read-only ledger
-    /// that needs it, or one written by a newer rebound, is an error.
+    /// Brings the schema up to [`schema_version`] and stamps the
+    /// application id when `identity` lacks it; a read-only ledger that
+    /// needs a migration, or one written by a newer rebound, is an error.
     pub(crate) fn migrate(
         &mut self,
         read_only: bool,
+        identity: Identity,
     ) -> Result<(), LedgerError> {
         let found: i64 = self
             .conn
@@ -49,7 +54,8 @@ impl Ledger {
                 supported,
             });
         }
-        if found == supported {
+        let stamp = identity != Identity::Ledger;
+        if found == supported && (!stamp || read_only) {
             return Ok(());
         }
         if read_only {
@@ -76,7 +82,10 @@ impl Ledger {
                     tx.execute_batch(sql)?;
                 }
             }
-            tx.execute_batch(&format!("PRAGMA user_version={supported}"))
+            tx.execute_batch(&format!(
+                "PRAGMA user_version={supported};
+                 PRAGMA application_id={APPLICATION_ID};"
+            ))
         };
         run().map_err(|e| ledger_error(&path, busy, e))?;
         tx.commit().map_err(|e| ledger_error(&path, busy, e))

@@ -8,8 +8,9 @@
 //! re-run record nothing twice. Errors name the file and say what is wrong
 //! (locked, read-only, full, corrupt); nothing here panics.
 //!
-//! Concerns, one module each: `open` (opening a ledger), `migrate` (the
-//! schema migrations), `error` ([`LedgerError`]), [`ingest`] (recording
+//! Concerns, one module each: `open` (opening a ledger), `identity`
+//! (a ledger or another program's SQLite file), `migrate` (the schema
+//! migrations), `error` ([`LedgerError`]), [`ingest`] (recording
 //! reports and webhook events), [`mailbox`] (what sweeps remember of the
 //! mailboxes they read), `key` (event identity and the duplicate
 //! check), `batch` (the batch writer: events in, address states updated in
@@ -27,6 +28,7 @@ pub mod check;
 mod error;
 pub mod export;
 pub mod history;
+mod identity;
 pub mod ingest;
 mod key;
 pub mod logs;
@@ -46,6 +48,7 @@ use rusqlite::{Connection, OptionalExtension};
 use error::ledger_error;
 
 pub use error::LedgerError;
+pub use identity::APPLICATION_ID;
 pub use ingest::{IngestItem, IngestSummary};
 pub use mailbox::{Pop3State, Swept};
 pub use migrate::schema_version;

@@ -1,8 +1,11 @@
-//! Opening a ledger: the SQLite connection and its settings (WAL with
-//! `synchronous=NORMAL`, checkpoint and cache sizes, the size cap), then
-//! the schema migrations ([`migrate`](super::migrate)), then what the
+//! Opening a ledger: the SQLite connection, what the file is (a ledger,
+//! a new file or another program's database, [`identity`](super::identity)),
+//! its settings (WAL with `synchronous=NORMAL`, checkpoint and cache sizes,
+//! the size cap), then the schema migrations ([`migrate`](super::migrate)), then what the
 //! ledger keeps in memory (the escalation policy, whether old-style keys
 //! exist). A read-only ledger on read-only media is opened `immutable`.
+//! A directory given as the ledger, a missing ledger for reading and a
+//! missing directory for a new one are told apart before SQLite is asked.
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::ledger_error;
+use super::identity::Identity;
 use super::{Ledger, LedgerError, Policy, ingest};
 
 /// How to open a ledger.
@@ -55,6 +59,7 @@ impl Ledger {
         path: &Path,
         opts: &LedgerOptions,
     ) -> Result<Ledger, LedgerError> {
+        check_path(path, opts.read_only)?;
         match Ledger::connect(path, opts, false) {
             Err(LedgerError::ReadOnly { .. }) if opts.read_only => {
                 Ledger::connect(path, opts, true)
@@ -92,8 +97,16 @@ impl Ledger {
             legacy_keys: false,
             known: ingest::Known::default(),
         };
+        ledger
+            .conn
+            .busy_timeout(opts.busy_timeout)
+            .map_err(|e| ledger.error(e))?;
+        let identity = ledger.identify()?;
+        if opts.read_only && identity == Identity::Empty {
+            return Err(LedgerError::Missing { path: path.to_path_buf() });
+        }
         ledger.configure(opts).map_err(|e| ledger.error(e))?;
-        ledger.migrate(opts.read_only)?;
+        ledger.migrate(opts.read_only, identity)?;
         ledger.policy = ledger.load_policy().map_err(|e| ledger.error(e))?;
         ledger.legacy_keys = ledger
             .conn
@@ -109,10 +122,6 @@ impl Ledger {
 
     fn configure(&self, opts: &LedgerOptions) -> rusqlite::Result<()> {
         let c = &self.conn;
-        c.busy_timeout(opts.busy_timeout)?;
-        // Reading the schema first turns "not a database" into an error
-        // here rather than in the middle of a command.
-        c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
         if !opts.read_only {
             let mode: String =
                 c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -155,6 +164,31 @@ impl Ledger {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The mistakes SQLite would only call "unable to open database file" or
+/// "disk I/O error": a directory given as the ledger, a missing ledger
+/// for reading, a missing directory for a new one.
+fn check_path(path: &Path, read_only: bool) -> Result<(), LedgerError> {
+    let path_buf = || path.to_path_buf();
+    if path.is_dir() {
+        return Err(LedgerError::IsDirectory { path: path_buf() });
+    }
+    if path.exists() {
+        return Ok(());
+    }
+    if read_only {
+        return Err(LedgerError::Missing { path: path_buf() });
+    }
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(LedgerError::NoDirectory {
+                path: path_buf(),
+                dir: dir.to_path_buf(),
+            })
+        }
+        _ => Ok(()),
     }
 }
 

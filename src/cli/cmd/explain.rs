@@ -1,12 +1,14 @@
 //! `rebound explain`: why a pasted SMTP response (argument or stdin) or a
 //! whole bounce message (`--file`, or an argument naming an existing file)
-//! was classified as it was, with the root cause and next steps from the
+//! was classified as it was (a path-like argument naming no file, a
+//! directory or empty input is an error, exit 2; so is no argument on a
+//! terminal, with the usage), with the root cause and next steps from the
 //! advice table. The same rule engine as `parse` decides, with the same
 //! `--rules` files:
 //! [`rebound::classify::decide_text`] for a response,
 //! [`rebound::Parser::parse`] for a message.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +19,8 @@ use serde_json::{Value, json};
 
 use super::Exit;
 use super::parse::ParserArgs;
+use crate::cli::args::Cli;
+use crate::cli::output::DocArgs;
 
 /// Arguments of `rebound explain`.
 #[derive(Debug, Args)]
@@ -27,9 +31,9 @@ pub struct ExplainArgs {
     /// Read a whole bounce message from this file (`-` for stdin).
     #[arg(long, conflicts_with = "text")]
     pub file: Option<PathBuf>,
-    /// Print JSON (one object per recipient).
-    #[arg(long)]
-    pub json: bool,
+    /// Text, or JSON (one object per recipient); and where to write.
+    #[command(flatten)]
+    pub output: DocArgs,
     #[command(flatten)]
     pub parser: ParserArgs,
 }
@@ -103,26 +107,99 @@ fn from_message(
         .collect())
 }
 
+/// What `explain` was given.
+enum Input {
+    /// A whole bounce message.
+    Message(Vec<u8>),
+    /// A pasted SMTP reply.
+    Reply(String),
+}
+
+/// An argument that names a file rather than quoting a reply: one word
+/// (a reply has its code and text), not starting with a digit (a bare
+/// `5.1.1`), with a directory separator, a leading `.` or `~`, or a file
+/// extension (`bounce.eml`); an address is not a path.
+fn looks_like_path(arg: &str) -> bool {
+    !arg.is_empty()
+        && !arg.chars().any(char::is_whitespace)
+        && !arg.starts_with(|c: char| c.is_ascii_digit())
+        && !arg.contains('@')
+        && (arg.contains(['/', '\\'])
+            || arg.starts_with(['.', '~'])
+            || std::path::Path::new(arg).extension().is_some())
+}
+
+fn read_message(p: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if p.as_os_str() == "-" {
+        return read_stdin();
+    }
+    if p.is_dir() {
+        return Err(Exit {
+            code: 2,
+            message: format!(
+                "{} is a directory; explain reads one message (`rebound \
+                 parse` reads directories)",
+                p.display()
+            ),
+        }
+        .into());
+    }
+    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+}
+
+/// The input: `--file`, else the argument (an existing file or
+/// directory, a path-like word naming nothing, or a reply), else stdin
+/// (a reply); on a terminal without an argument, the usage.
+fn input(a: &ExplainArgs) -> anyhow::Result<Input> {
+    if let Some(p) = &a.file {
+        return Ok(Input::Message(read_message(p)?));
+    }
+    if let Some(t) = &a.text {
+        let p = std::path::Path::new(t);
+        if p.is_file() || p.is_dir() {
+            return Ok(Input::Message(read_message(p)?));
+        }
+        if looks_like_path(t) {
+            return Err(Exit {
+                code: 2,
+                message: format!(
+                    "{t}: no such file (to explain a reply, give its text \
+                     with the code, e.g. \"550 5.1.1 user unknown\")"
+                ),
+            }
+            .into());
+        }
+        return Ok(Input::Reply(t.clone()));
+    }
+    if std::io::stdin().is_terminal() {
+        let mut cli = <Cli as clap::CommandFactory>::command();
+        cli.build();
+        let usage = cli
+            .find_subcommand_mut("explain")
+            .map(|c| c.render_usage().to_string())
+            .unwrap_or_default();
+        return Err(Exit {
+            code: 2,
+            message: format!(
+                "nothing to explain: give an SMTP reply (\"550 5.1.1 ...\"), \
+                 a bounce message (PATH or --file PATH) or pipe one in\n\
+                 {usage}\nFor more information, try 'rebound explain --help'."
+            ),
+        }
+        .into());
+    }
+    Ok(Input::Reply(String::from_utf8_lossy(&read_stdin()?).into_owned()))
+}
+
 /// Runs `rebound explain`.
 pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let file = a.file.clone().or_else(|| {
-        a.text.as_ref().map(PathBuf::from).filter(|p| p.is_file())
-    });
-    let verdicts = match (&file, &a.text) {
-        (Some(p), _) => {
-            let bytes = if p.as_os_str() == "-" {
-                read_stdin()?
-            } else {
-                std::fs::read(p)
-                    .with_context(|| format!("reading {}", p.display()))?
-            };
-            from_message(&a, &bytes)?
+    let verdicts = match input(&a)? {
+        Input::Message(bytes) if bytes.trim_ascii().is_empty() => {
+            return Err(empty());
         }
-        (None, Some(t)) => vec![from_response(&a, t.trim())?],
-        (None, None) => {
-            let text = String::from_utf8_lossy(&read_stdin()?).into_owned();
-            vec![from_response(&a, text.trim())?]
-        }
+        Input::Reply(t) if t.trim().is_empty() => return Err(empty()),
+        Input::Message(bytes) => from_message(&a, &bytes)?,
+        Input::Reply(t) => vec![from_response(&a, t.trim())?],
     };
     if verdicts.is_empty() {
         return Err(Exit {
@@ -132,9 +209,9 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = a.output.writer()?;
     for (i, v) in verdicts.iter().enumerate() {
-        if a.json {
+        if a.output.json() {
             serde_json::to_writer(&mut out, &to_json(v))?;
         } else {
             if i > 0 {
@@ -144,7 +221,13 @@ pub fn run(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         writeln!(out)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn empty() -> anyhow::Error {
+    Exit { code: 2, message: "nothing to explain: the input is empty".into() }
+        .into()
 }
 
 fn hours(secs: u64) -> String {

@@ -14,7 +14,7 @@ use clap::builder::TypedValueParser;
 use rebound::ledger::SuppressionReason;
 use rebound::ledger::export::{Filter, Format};
 
-use super::{LedgerArgs, parse_time};
+use super::{LedgerReadArgs, parse_time};
 
 /// Arguments of `rebound export`.
 #[derive(Debug, Args)]
@@ -36,12 +36,12 @@ pub struct ExportArgs {
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub ledger: LedgerReadArgs,
 }
 
 /// Runs `rebound export`.
 pub fn run(a: ExportArgs) -> anyhow::Result<ExitCode> {
-    let ledger = a.ledger.open_read_only()?;
+    let ledger = a.ledger.open()?;
     let filter = Filter { since: a.since, reason: a.reason, domain: a.domain };
     let n = match &a.output {
         Some(p) => {

@@ -8,6 +8,9 @@
 //! committed (`crate::cli::notify`); notification failures never change
 //! the ledger or the exit code.
 //!
+//! Inputs that hold no message at all (an empty directory) are a warning
+//! and create no ledger.
+//!
 //! Reports are recorded in batches of `--batch` (one transaction each):
 //! a run killed half-way keeps every batch it committed, and running it
 //! again records only what is missing. Exit 0 when all went in, 1 when
@@ -75,9 +78,12 @@ pub struct IngestArgs {
     pub notify: NotifyArgs,
 }
 
-/// Reports waiting for the next transaction.
-struct Pending<'l> {
-    ledger: &'l mut Ledger,
+/// Reports waiting for the next transaction, and the ledger, opened when
+/// the first report is recorded (inputs that hold no message create no
+/// ledger).
+struct Pending<'a> {
+    args: &'a IngestArgs,
+    ledger: Option<Ledger>,
     reports: Vec<(String, Report)>,
     size: usize,
     total: IngestSummary,
@@ -85,6 +91,16 @@ struct Pending<'l> {
 }
 
 impl Pending<'_> {
+    /// The ledger, opened (and given the policy of `--soft-attempts` and
+    /// `--soft-span-hours`) on first use.
+    fn ledger(&mut self) -> anyhow::Result<&mut Ledger> {
+        let ledger = match self.ledger.take() {
+            Some(l) => l,
+            None => open(self.args)?,
+        };
+        Ok(self.ledger.insert(ledger))
+    }
+
     fn push(&mut self, source: String, report: Report) -> anyhow::Result<()> {
         self.reports.push((source, report));
         if self.reports.len() >= self.size {
@@ -94,25 +110,25 @@ impl Pending<'_> {
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        let items: Vec<IngestItem<'_>> = self
-            .reports
+        if self.reports.is_empty() {
+            return Ok(());
+        }
+        let reports = std::mem::take(&mut self.reports);
+        let items: Vec<IngestItem<'_>> = reports
             .iter()
             .map(|(source, report)| IngestItem { source, report })
             .collect();
-        let (sum, new) = self.ledger.ingest_returning_new(&items, None)?;
-        self.total.add(sum);
-        if let Some(n) = &self.notify {
-            n.forward(self.ledger, &new);
+        let (sum, new) = self.ledger()?.ingest_returning_new(&items, None)?;
+        if let (Some(n), Some(l)) = (&self.notify, &self.ledger) {
+            n.forward(l, &new);
         }
-        self.reports.clear();
+        self.total.add(sum);
         Ok(())
     }
 }
 
-/// Runs `rebound ingest`.
-pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
-    let parser = a.parser.build(false)?;
-    let notify = a.notify.start(&a.ledger.db)?;
+/// Opens the ledger for writing with the policy the flags set.
+fn open(a: &IngestArgs) -> anyhow::Result<Ledger> {
     let mut ledger = a.ledger.open()?;
     if a.soft_attempts.is_some() || a.soft_span_hours.is_some() {
         let p = ledger.policy();
@@ -123,16 +139,29 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                 .map_or(p.soft_span_secs, |h| i64::from(h) * 3600),
         })?;
     }
+    Ok(ledger)
+}
+
+/// Runs `rebound ingest`.
+pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
+    let parser = a.parser.build(false)?;
+    let notify = a.notify.start(&a.ledger.db)?;
     if let Some(format) = a.log {
+        let ledger = open(&a)?;
         return run_log(&a, format, ledger, notify, parser.rules().clone());
     }
     let mut pending = Pending {
-        ledger: &mut ledger,
+        args: &a,
+        ledger: None,
         reports: Vec::new(),
         size: a.batch as usize,
         total: IngestSummary::default(),
         notify,
     };
+    if a.soft_attempts.is_some() || a.soft_span_hours.is_some() {
+        // A policy change is recorded (and applied) whatever is read.
+        pending.ledger()?;
+    }
     let (mut messages, mut ignored, mut failed, mut unreadable) = (0, 0, 0, 0);
     if !a.paths.is_empty() {
         parse_inputs(&a.paths, &parser, |o| {
@@ -180,6 +209,20 @@ pub fn run(a: IngestArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    if messages == 0 && unreadable == 0 {
+        eprintln!(
+            "rebound: warning: the inputs hold no message (an empty \
+             directory?); nothing recorded{}",
+            if pending.ledger.is_none() { ", no ledger created" } else { "" }
+        );
+        if let Some(n) = pending.notify.take() {
+            n.finish();
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if messages > 0 {
+        pending.ledger()?;
     }
     pending.flush()?;
     let t = pending.total;

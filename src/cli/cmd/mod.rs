@@ -24,7 +24,7 @@ use rebound::ledger::{Ledger, LedgerOptions};
 
 use super::args::{Cli, Command};
 
-/// Where the ledger is, shared by every command that uses it.
+/// Where the ledger is, for the commands that write it.
 #[derive(Debug, Args, Clone)]
 pub struct LedgerArgs {
     /// The ledger file (SQLite; created when missing).
@@ -42,23 +42,43 @@ pub struct LedgerArgs {
 impl LedgerArgs {
     /// Opens the ledger for writing (creating or migrating it).
     pub fn open(&self) -> anyhow::Result<Ledger> {
-        self.open_with(false)
+        open_ledger(&self.db, self.busy_timeout, self.db_max_size, false)
     }
+}
 
+/// Where the ledger is, for the commands that only read it (they never
+/// create it).
+#[derive(Debug, Args, Clone)]
+pub struct LedgerReadArgs {
+    /// The ledger file (SQLite; `rebound ingest` creates it).
+    #[arg(long, env = "REBOUND_DB", default_value = "rebound.db")]
+    pub db: PathBuf,
+    /// How long to wait for another process holding the ledger, in
+    /// milliseconds.
+    #[arg(long, env = "REBOUND_BUSY_TIMEOUT", default_value_t = 5000)]
+    pub busy_timeout: u64,
+}
+
+impl LedgerReadArgs {
     /// Opens an existing ledger for reading only.
-    pub fn open_read_only(&self) -> anyhow::Result<Ledger> {
-        self.open_with(true)
+    pub fn open(&self) -> anyhow::Result<Ledger> {
+        open_ledger(&self.db, self.busy_timeout, None, true)
     }
+}
 
-    fn open_with(&self, read_only: bool) -> anyhow::Result<Ledger> {
-        let opts = LedgerOptions {
-            busy_timeout: Duration::from_millis(self.busy_timeout),
-            max_size: self.db_max_size,
-            read_only,
-            ..LedgerOptions::default()
-        };
-        Ok(Ledger::open_with(&self.db, &opts)?)
-    }
+fn open_ledger(
+    db: &std::path::Path,
+    busy_timeout: u64,
+    max_size: Option<u64>,
+    read_only: bool,
+) -> anyhow::Result<Ledger> {
+    let opts = LedgerOptions {
+        busy_timeout: Duration::from_millis(busy_timeout),
+        max_size,
+        read_only,
+        ..LedgerOptions::default()
+    };
+    Ok(Ledger::open_with(db, &opts)?)
 }
 
 /// Parses a time given as RFC 3339, `YYYY-MM-DD` or Unix seconds.
@@ -66,6 +86,12 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     rebound::time::parse_any(s).ok_or_else(|| {
         format!("{s:?} is not a time (RFC 3339, YYYY-MM-DD or Unix seconds)")
     })
+}
+
+/// Notes on stderr that `old` is an old spelling of `new` (it still
+/// works).
+pub fn deprecated(old: &str, new: &str) {
+    eprintln!("rebound: note: {old} is deprecated; use {new}");
 }
 
 /// An error that carries its own exit code (3 connection, 4 locked, ...).
@@ -117,13 +143,13 @@ pub struct StatsFilterArgs {
     #[arg(long, value_parser = parse_time)]
     pub since: Option<i64>,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub ledger: LedgerReadArgs,
 }
 
 impl StatsFilterArgs {
     /// Opens the ledger read-only and computes the filtered statistics.
     pub fn stats(&self) -> anyhow::Result<rebound::ledger::stats::Stats> {
-        let ledger = self.ledger.open_read_only()?;
+        let ledger = self.ledger.open()?;
         Ok(ledger.stats(&rebound::ledger::stats::Filter {
             campaign: self.campaign.clone(),
             since: self.since,

@@ -2,7 +2,8 @@
 //! recipient. Ordinary mail gives no record and is counted in the summary
 //! on stderr; messages that cannot be parsed are named on stderr and make
 //! the exit code 1; inputs that cannot be read are named too and make it 2
-//! (what could be read is still output).
+//! (what could be read is still output); inputs that hold no message at
+//! all are a warning. A closed output pipe (`| head`) ends it quietly.
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -119,8 +120,11 @@ pub fn parse_inputs(
 pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
     let parser = a.parser.build(a.explain)?;
     let stdout = io::stdout().lock();
-    let mut w =
-        Writer::new(a.format, BufWriter::with_capacity(1 << 16, stdout))?;
+    let mut w = Writer::new(
+        a.format,
+        BufWriter::with_capacity(1 << 16, stdout),
+        a.explain,
+    )?;
     let (mut messages, mut reports, mut records, mut ignored, mut failed) =
         (0, 0, 0, 0, 0);
     let mut unreadable = 0;
@@ -156,6 +160,11 @@ pub fn run(a: ParseArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     })?;
     w.finish()?;
+    if messages == 0 && unreadable == 0 {
+        eprintln!(
+            "rebound: warning: the inputs hold no message (an empty directory?)"
+        );
+    }
     eprintln!(
         "rebound: {messages} messages: {reports} reports ({records} records), {ignored} not bounces, {failed} unparseable, {unreadable} unreadable inputs"
     );

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rebound::scrub::mx::{MxChecker, MxOptions};
 use rebound::scrub::{ROLE_ACCOUNTS, Scrubber};
 
-use super::LedgerArgs;
+use super::{LedgerReadArgs, deprecated};
 
 /// Arguments of `rebound scrub`.
 #[derive(Debug, Args)]
@@ -30,8 +30,14 @@ pub struct ScrubArgs {
     #[arg(long, default_value = "email")]
     pub column: String,
     /// Where to write the clean list (default: LIST.clean.csv).
-    #[arg(long)]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The old spelling of --output (deprecated).
+    #[arg(long, value_name = "FILE", conflicts_with = "output", hide = true)]
     pub out: Option<PathBuf>,
+    /// Output format (one: CSV, the list's own columns).
+    #[arg(long, value_enum, default_value_t = ListFormat::Csv)]
+    pub format: ListFormat,
     /// Where to write the rejected rows (default: LIST.rejects.csv).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
@@ -52,7 +58,14 @@ pub struct ScrubArgs {
     #[arg(long, default_value_t = 3)]
     pub dns_timeout: u64,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub ledger: LedgerReadArgs,
+}
+
+/// The formats of `scrub`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// CSV with the list's header and columns.
+    Csv,
 }
 
 fn beside(list: &Path, suffix: &str) -> PathBuf {
@@ -115,7 +128,7 @@ pub fn run(a: ScrubArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let ledger = if a.ledger.db.exists() {
-        Some(a.ledger.open_read_only()?)
+        Some(a.ledger.open()?)
     } else {
         eprintln!(
             "note: no ledger at {}; suppressions not checked",
@@ -132,7 +145,14 @@ pub fn run(a: ScrubArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let out_path = a.out.clone().unwrap_or_else(|| beside(&a.list, "clean"));
+    if a.out.is_some() {
+        deprecated("--out FILE", "-o/--output FILE");
+    }
+    let out_path = a
+        .output
+        .clone()
+        .or_else(|| a.out.clone())
+        .unwrap_or_else(|| beside(&a.list, "clean"));
     let rej_path =
         a.rejects.clone().unwrap_or_else(|| beside(&a.list, "rejects"));
     let create = |p: &Path| -> anyhow::Result<csv::Writer<BufWriter<File>>> {

@@ -1,7 +1,8 @@
 //! `rebound stats`: hard, soft and complaint rates per campaign, soft
 //! rate per provider, reason distribution, retry success, time to bounce
 //! and the weekly trend, each rate rated against the thresholds of
-//! `docs/policy.md`, "Metrics" (`rebound::ledger::stats`). `--json` prints the same as one object.
+//! `docs/policy.md`, "Metrics" (`rebound::ledger::stats`). `--format json`
+//! (`--json`) prints the same as one object; `-o FILE` writes it there.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,13 +11,13 @@ use clap::Args;
 use rebound::ledger::stats::{Rates, Stats};
 
 use super::StatsFilterArgs;
+use crate::cli::output::DocArgs;
 
 /// Arguments of `rebound stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: DocArgs,
     #[command(flatten)]
     pub filter: StatsFilterArgs,
 }
@@ -24,13 +25,14 @@ pub struct StatsArgs {
 /// Runs `rebound stats`.
 pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let s = a.filter.stats()?;
-    let mut out = std::io::stdout().lock();
-    if a.json {
+    let mut out = a.output.writer()?;
+    if a.output.json() {
         serde_json::to_writer_pretty(&mut out, &s)?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &s)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

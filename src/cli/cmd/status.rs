@@ -1,6 +1,8 @@
 //! `rebound status ADDRESS`: the address's state, why it is suppressed
 //! (the event that did it), its counters and its full history in the order
-//! things happened. `--json` prints one JSON object.
+//! things happened. `--format json` (`--json`) prints one JSON object;
+//! `-o FILE` writes there. An argument that is
+//! not in the ledger and is not an address is refused (exit 2).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,31 +11,43 @@ use clap::Args;
 use rebound::ledger::history::{AddressReport, EventRow};
 use rebound::time::format_rfc3339;
 
-use super::LedgerArgs;
+use super::{Exit, LedgerReadArgs};
+use crate::cli::output::DocArgs;
 
 /// Arguments of `rebound status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The address.
     pub address: String,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub output: DocArgs,
+    #[command(flatten)]
+    pub ledger: LedgerReadArgs,
 }
 
 /// Runs `rebound status`.
 pub fn run(a: StatusArgs) -> anyhow::Result<ExitCode> {
-    let ledger = a.ledger.open_read_only()?;
+    let ledger = a.ledger.open()?;
     let r = ledger.status(&a.address)?;
-    let mut out = std::io::stdout().lock();
-    if a.json {
+    // Whatever the ledger recorded is shown; anything else must at least
+    // be an address to be called mailable.
+    if r.state.is_none()
+        && let Err(e) = rebound::scrub::syntax::check(a.address.trim())
+    {
+        return Err(Exit {
+            code: 2,
+            message: format!("{:?} is not an email address ({e})", a.address),
+        }
+        .into());
+    }
+    let mut out = a.output.writer()?;
+    if a.output.json() {
         serde_json::to_writer_pretty(&mut out, &r.to_json())?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &r)?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
