@@ -293,6 +293,21 @@ mod tests {
     }
 
     #[test]
+    fn recipient_phrases_end_where_the_addresses_start() {
+        for (text, rest) in [
+            ("Delivery of email to this address\n", "\n"),
+            (
+                "Your message to the following recipient could not be delivered:",
+                "",
+            ),
+            ("The following address(es) failed:", ""),
+        ] {
+            let m = RECIPIENT_MARKER.find(text).expect(text);
+            assert_eq!(&text[m.end()..], rest, "{text}");
+        }
+    }
+
+    #[test]
     fn a_quoted_session_names_the_refused_recipients() {
         let text = "--- Session Transcript ---\n\
             10:00:01: --> RCPT To:<ok@example.org>\n\

@@ -24,8 +24,8 @@ fn score_dir(dir: &Path, modules: Option<&str>) -> Value {
         "parse failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = tempfile::tempdir().unwrap();
-    let preds = dir.path().join("preds.jsonl");
+    let tmp = tempfile::tempdir().unwrap();
+    let preds = tmp.path().join("preds.jsonl");
     std::fs::write(&preds, &out.stdout).unwrap();
     let mut cmd = std::process::Command::new("python3");
     cmd.arg(root().join("../shared/tools/score.py"))
