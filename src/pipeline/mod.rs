@@ -156,7 +156,7 @@ impl Parser {
         // stay linear.
         let recovered = OnceCell::new();
         let recovered =
-            || recovered.get_or_init(|| self.recover_recipients(&mail));
+            || recovered.get_or_init(|| self.recover_recipients(mail));
         let mut fanned_out = HashSet::new();
         let records = rows
             .into_iter()
@@ -165,7 +165,7 @@ impl Parser {
                     || recovered().is_empty()
                     || fanned_out.insert(row.kind)
             })
-            .flat_map(|row| self.complete(&mail, row, recovered))
+            .flat_map(|row| self.complete(mail, row, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());
