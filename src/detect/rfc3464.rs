@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn recipient_phrases_end_where_the_addresses_start() {
         for (text, rest) in [
-            ("Delivery of email to this address\n", "\n"),
+            ("Delivery of email to this address\n", ""),
             (
                 "Your message to the following recipient could not be delivered:",
                 "",
