@@ -15,6 +15,12 @@ pub fn corpus() -> PathBuf {
     root().join("../shared/corpus/dev")
 }
 
+/// The wild corpus (`../shared/corpus/wild`): other projects' test mail,
+/// not used to develop the detectors.
+pub fn wild_corpus() -> PathBuf {
+    root().join("../shared/corpus/wild")
+}
+
 /// The authored samples that are messages (`samples/**/*.eml` whose
 /// expected output is records or "not a bounce", not a parse error): a
 /// corpus every clone has.

@@ -4,7 +4,10 @@
 //! - feedback fields written into the text when the report lost its
 //!   `message/feedback-report` part;
 //! - Microsoft JMRP (Junk Mail Reporting Program): a plain message/rfc822
-//!   attachment whose headers carry `X-HmXmrOriginalRecipient`.
+//!   attachment whose headers carry `X-HmXmrOriginalRecipient`; or, when
+//!   the report reaches its reader without its wrapper, the reported
+//!   message itself, with that header in its own header section and
+//!   Microsoft's consumer mail (Hotmail) as its envelope sender.
 //!
 //! (Apple Mail's `X-Apple-Unsubscribe` requests are unsubscribe requests,
 //! read by the `unsubscribe` detector.)
@@ -14,11 +17,13 @@
 //! to the returned copy, else the returned message's To. No address is
 //! made up: a report that names none gives one record without recipient.
 
-use super::Detector;
+use super::{Detector, scan};
 use crate::model::EventType;
 use crate::model::Row;
 use crate::parse::Mail;
-use crate::parse::fields::{Fields, addresses_in, field_blocks, strip_type};
+use crate::parse::fields::{
+    Fields, address_in, addresses_in, field_blocks, strip_type,
+};
 
 /// The ARF detector.
 pub struct Arf;
@@ -43,15 +48,38 @@ fn inline_feedback(text: &str) -> Option<Fields> {
 /// of the complaining recipient.
 const JMRP_RECIPIENT: &str = "x-hmxmroriginalrecipient";
 
+/// The domains Microsoft's JMRP reports are sent from (the envelope
+/// sender of an unwrapped report, e.g. `staff@hotmail.com`).
+#[rustfmt::skip]
+const JMRP_DOMAINS: &[&str] = &["hotmail.com", "live.com", "msn.com", "outlook.com"];
+
 /// A Microsoft JMRP report: its returned copy names the recipient.
 fn is_jmrp(mail: &Mail<'_>) -> bool {
     mail.returned
         .as_ref()
         .is_some_and(|r| r.headers.get(JMRP_RECIPIENT).is_some())
+        || is_unwrapped_jmrp(mail)
 }
 
-/// Recipients the returned copy names.
+/// A JMRP report without its wrapper: the reported message, carrying the
+/// JMRP header itself, with a Microsoft consumer-mail envelope sender.
+fn is_unwrapped_jmrp(mail: &Mail<'_>) -> bool {
+    mail.has_header(JMRP_RECIPIENT)
+        && mail
+            .header("Return-Path")
+            .and_then(|v| address_in(&v))
+            .is_some_and(|a| scan::from_domain_in(&a, JMRP_DOMAINS))
+}
+
+/// Recipients the returned copy names (or, for an unwrapped JMRP report,
+/// the message itself).
 fn returned_recipients(mail: &Mail<'_>) -> Vec<String> {
+    if is_unwrapped_jmrp(mail) {
+        return mail
+            .header(JMRP_RECIPIENT)
+            .map(|v| addresses_in(&v))
+            .unwrap_or_default();
+    }
     let Some(r) = mail.returned.as_ref() else {
         return vec![];
     };
@@ -130,6 +158,7 @@ mod tests {
     #[test]
     fn recipient_headers_are_sorted() {
         assert!(RECIPIENT_HEADERS.windows(2).all(|w| w[0] < w[1]));
+        assert!(JMRP_DOMAINS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

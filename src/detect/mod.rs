@@ -164,6 +164,21 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &rfc3834::Rfc3834,
 ];
 
+/// The report a mail system's or list manager's notice wraps: a message
+/// attached whole and sent by a mail system (a bounce that a list manager
+/// could not read and forwarded to its owner). A person's forward of a
+/// bounce is not a report and gives none. The caller reads it when no
+/// detector reads the notice itself.
+pub fn wrapped_report<'x>(mail: &Mail<'x>) -> Option<Mail<'x>> {
+    if !scan::evidence::from_automaton(mail) {
+        return None;
+    }
+    let inner = mail.attached()?;
+    (scan::evidence::from_mail_system(&inner)
+        || scan::evidence::from_null_sender(&inner))
+    .then_some(inner)
+}
+
 /// Runs the registry over a message: the first detector that decodes rows
 /// wins. Rows get their event type from their DSN action when the detector
 /// did not set one.

@@ -3,21 +3,34 @@
 //! that no more specific detector claimed; also DSN fields that lost their
 //! MIME part and stand in the text.
 //!
-//! Last resort for plain-text reports no vendor detector knows: a message
-//! from a mail system (mailer-daemon, postmaster) with a non-delivery
-//! subject whose text names the failed recipients after a standard phrase
-//! ("Did not reach the following recipient(s):", "could not be delivered
-//! to:"). The codes and reason then come from the text around them. When
-//! no phrase names anyone but the original came back (or the message is a
-//! multipart/report whose delivery-status part is unreadable), one row
-//! without a recipient stands for it (the parser recovers the recipient
-//! from the returned headers or a VERP address).
+//! Last resort (the generic reader) for plain-text reports no vendor
+//! detector knows: a message from a mail system (mailer-daemon,
+//! postmaster) with a non-delivery subject, or any message whose layers of
+//! evidence make it a report (`scan::evidence`: sender, subject, headers,
+//! failure text, returned original). Its text names the failed recipients
+//! after a standard phrase ("Did not reach the following recipient(s):",
+//! "could not be delivered to:", "Delivery of email to this address"), in
+//! qmail's `<a@b>:` paragraphs under a provider's own opening, in a quoted
+//! SMTP session or in X-Failed-Recipients. The codes and reason
+//! then come from the text around them. When no phrase names anyone, one
+//! row without a recipient stands for the report (the parser recovers the
+//! recipient from the returned headers or a VERP address, or reports a
+//! bounce without recipient): a report never silently gives nothing.
+//!
+//! Recipients are chosen by role: the report's own recipient (the
+//! original's sender), the original's sender and return path, mail-system
+//! mailboxes (the reporting postmaster), list managers' addresses and the
+//! addresses a failed one was expanded from are never reported as failed.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::Detector;
+use super::scan::evidence::{
+    Evidence, bounce_subject, from_mail_system, from_null_sender,
+    is_list_address, is_system_address,
+};
+use super::{Detector, qmail};
 use crate::model::Row;
 use crate::parse::Mail;
 use crate::parse::fields::{addresses_in, clean_address};
@@ -26,24 +39,10 @@ use crate::parse::returned;
 /// The standard DSN detector.
 pub struct Rfc3464;
 
-/// Subjects of non-delivery reports (RFC 3464 does not fix one; these are
-/// the defaults of MTAs and gateways: "Undeliverable: ...", "Returned
-/// mail: ...", MDaemon's "Permanent Delivery Failure", Smail's "mail
-/// failed, returning to sender", GroupWise's "Message status -
-/// undeliverable", Exchange's localised "Unzustellbar", "Non remis", ...).
-/// They may stand anywhere in the subject: the sender must be a mail system
-/// as well ([`from_mail_system`]).
-static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)undeliver(?:able|ed)|non[- ]?deliver|returned mail|returning to sender|returned to sender|delivery (?:status notification|failure|has failed|notification|failed|problem)|(?:mail|message) delivery (?:failed|failure|system)|(?:permanent|fatal) (?:delivery )?(?:failure|error)|failure notice|(?:mail|message) (?:not delivered|failed|could not be delivered)|could not (?:send|deliver) (?:your )?message|unzustellbar|nicht zustellbar|non remis|non distribu[ée]|no (?:se puede|se pudo) entregar|no entregado|n[ãa]o (?:foi )?entregue|onbestelbaar|non recapitabile",
-    )
-    .unwrap()
-});
-
 /// Phrases after which a plain-text report names the failed recipients.
 static RECIPIENT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?|following recipients? did not receive (?:this|your|the) message|(?:was|were|could|can|has|have) ?(?:not|n't|n’t)(?: be| been)? delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to|failed to deliver to|failed addresses follow|delivery has failed to these recipients(?: or groups)?)\s*:?",
+        r"(?i)(?:did not reach the following recipient(?:\(s\)|s)?|(?:delivery|message) to the following recipient(?:\(s\)|s)? (?:failed|was undeliverable)|following (?:recipient|address)(?:\(e?s\)|e?s)? (?:failed|could not be reached|had (?:permanent |transient )?(?:fatal |delivery )?errors|was undeliverable)|(?:to|for) the following (?:recipient|address)(?:\(e?s\)|e?s)?(?: (?:could not|couldn't|can ?not) be delivered| failed)?|delivery of (?:e-?mail|mail|your message|the message) to (?:this|the following) (?:address|recipient)(?:\(e?s\)|e?s)?|following recipients? did not receive (?:this|your|the) message|(?:was|were|could|can|has|have) ?(?:not|n't|n’t)(?: be| been)? delivered to(?: the following recipient(?:\(s\)|s)?)?|undeliverable to|failed to deliver to|failed addresses follow|delivery has failed to these recipients(?: or groups)?)\s*:?",
     )
     .unwrap()
 });
@@ -96,29 +95,6 @@ fn refused_in_session(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Mail from a mail system: its own mailbox (mailer-daemon, postmaster,
-/// MDaemon's `MDaemon@`), or a sender named as one ("Mail Delivery
-/// System", "Mail Delivery Subsystem", "Mail Administrator", "System
-/// Administrator", Exchange 5.5's sender, "CommuniGate Pro").
-fn from_mail_system(mail: &Mail<'_>) -> bool {
-    if is_system_address(&mail.from) {
-        return true;
-    }
-    let Some(from) = mail.header("From") else { return false };
-    let name = from.split('<').next().unwrap_or("").to_ascii_lowercase();
-    [
-        "mail delivery",
-        "mailer-daemon",
-        "mailer daemon",
-        "mail administrator",
-        "system administrator",
-        "postmaster",
-        "communigate",
-    ]
-    .iter()
-    .any(|n| name.contains(n))
-}
-
 /// The diagnostic of a report whose recipients the text does not name:
 /// its first 400 characters, blanks collapsed.
 fn opening(text: &str) -> String {
@@ -154,24 +130,18 @@ fn only_addresses(text: &str) -> bool {
         .any(|w| !w.contains('@') && w.chars().any(char::is_alphanumeric))
 }
 
-/// True for the mailbox of a mail system rather than a person.
-fn is_system_address(addr: &str) -> bool {
-    let local = addr.split('@').next().unwrap_or("");
-    ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon"]
-        .iter()
-        .any(|d| local.eq_ignore_ascii_case(d))
-}
-
 /// Rows of a plain-text report: one per address named right after a
 /// recipient phrase (on its line or the next lines up to a blank line);
 /// the diagnostic is that paragraph. Only the report's own text counts,
 /// not a copy of the original pasted after it.
 fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
-    if !from_mail_system(mail) || !BOUNCE_SUBJECT.is_match(&mail.subject) {
-        return Vec::new();
-    }
     let text = &mail.text
         [..returned::inline_start(&mail.text).unwrap_or(mail.text.len())];
+    let evidence = Evidence::of(mail, text);
+    let named_report = from_mail_system(mail) && bounce_subject(&mail.subject);
+    if !named_report && !evidence.is_report() {
+        return Vec::new();
+    }
     // Addresses that are not the failed recipient: the report's own
     // recipient (the sender of the original) and the original's sender.
     let mut not_rcpt: Vec<String> = ["To", "From"]
@@ -182,9 +152,12 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
     if let Some(r) = &mail.returned {
         not_rcpt.extend(r.from());
         not_rcpt.extend(r.return_path());
+        // The list the original was posted to.
+        not_rcpt.extend(r.headers.all("list-post").flat_map(addresses_in));
     }
     let wanted = |a: &String| {
         !is_system_address(a)
+            && !is_list_address(a)
             && !not_rcpt.iter().any(|n| n.eq_ignore_ascii_case(a))
     };
     let mut rows: Vec<Row> = Vec::new();
@@ -220,6 +193,14 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
         }
     }
     if rows.is_empty() {
+        // qmail's layout under a provider's own opening: one paragraph
+        // per recipient, headed `<a@b>:`.
+        rows = qmail::recipient_rows(text, qmail::is_head)
+            .into_iter()
+            .filter(|r| r.recipient.as_ref().is_some_and(wanted))
+            .collect();
+    }
+    if rows.is_empty() {
         // No phrase names them: the SMTP session the report quotes
         // (MDaemon's "Session Transcript") shows who was refused.
         for (a, reply) in refused_in_session(text) {
@@ -243,14 +224,17 @@ fn text_rows(mail: &Mail<'_>) -> Vec<Row> {
             push(&mut rows, a, &diagnostic);
         }
     }
-    let is_report =
-        mail.returned.is_some() || mail.content_type == "multipart/report";
+    let is_report = mail.returned.is_some()
+        || mail.content_type == "multipart/report"
+        || evidence.is_report();
     if rows.is_empty() && is_report {
         // No phrase names the recipients, or the delivery-status part is
-        // lost or unreadable. The recipients are the addresses the text
-        // names that the original was sent to; failing that, any address
-        // it names; failing that, a row without a recipient, which the
-        // parser completes from the returned headers or a VERP address.
+        // lost or unreadable, but the message is a report: it never gives
+        // nothing. The recipients are the addresses the text names that
+        // the original was sent to; failing that, any address it names;
+        // failing that, a row without a recipient, which the parser
+        // completes from the returned headers or a VERP address (or
+        // reports as a bounce without recipient).
         let diagnostic = opening(text);
         let named: Vec<String> =
             addresses_in(text).into_iter().filter(wanted).collect();
@@ -281,7 +265,7 @@ impl Detector for Rfc3464 {
     }
 
     fn sniff(&self, mail: &Mail<'_>) -> bool {
-        mail.dsn.is_some() || from_mail_system(mail)
+        mail.dsn.is_some() || from_mail_system(mail) || from_null_sender(mail)
     }
 
     fn decode(&self, mail: &Mail<'_>) -> Option<Vec<Row>> {
@@ -306,6 +290,21 @@ mod tests {
             &rest[..paragraph_end(rest)],
             ".\n\n<a@example.org>:\n550 No such user\n"
         );
+    }
+
+    #[test]
+    fn recipient_phrases_end_where_the_addresses_start() {
+        for (text, rest) in [
+            ("Delivery of email to this address\n", ""),
+            (
+                "Your message to the following recipient could not be delivered:",
+                "",
+            ),
+            ("The following address(es) failed:", ""),
+        ] {
+            let m = RECIPIENT_MARKER.find(text).expect(text);
+            assert_eq!(&text[m.end()..], rest, "{text}");
+        }
     }
 
     #[test]

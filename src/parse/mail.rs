@@ -115,6 +115,16 @@ impl<'x> Mail<'x> {
         memchr::memmem::find(raw, b"\n\n").map_or(&raw[..0], |i| &raw[i + 2..])
     }
 
+    /// The first message attached whole (a `message/rfc822` part), read
+    /// as a message of its own: a report that a list manager or a
+    /// forwarding system wrapped in its own notice.
+    pub fn attached(&self) -> Option<Mail<'x>> {
+        self.msg.parts.iter().find_map(|p| match &p.body {
+            PartType::Message(m) => Some(Mail::build(m.clone())),
+            _ => None,
+        })
+    }
+
     /// The rows of the delivery-status part, if any.
     pub fn dsn_rows(&self) -> Vec<Row> {
         self.dsn.as_ref().map(Dsn::rows).unwrap_or_default()

@@ -1,8 +1,8 @@
 //! Completing a detector's row from the rest of the message: the codes
 //! quoted in its diagnostic, the event time, the returned message's
 //! identifiers and campaign id, and, for a row that names no recipient,
-//! the recipients named elsewhere (X-Failed-Recipients, the returned To,
-//! VERP addresses).
+//! the recipients named elsewhere (X-Failed-Recipients, the returned To
+//! unless it is the list the original was posted to, VERP addresses).
 
 use crate::model::{Record, Row};
 use crate::parse::Mail;
@@ -89,7 +89,17 @@ impl Parser {
         }
         if let Some(r) = &mail.returned {
             let to = r.to();
-            if to.len() == 1 {
+            // Mail sent to a list names the list in its To (and its
+            // List-Post): the list did not fail, a member did.
+            let list: Vec<String> = r
+                .headers
+                .all("list-post")
+                .flat_map(fields::addresses_in)
+                .collect();
+            let to_list = to
+                .iter()
+                .any(|t| list.iter().any(|l| l.eq_ignore_ascii_case(t)));
+            if to.len() == 1 && !to_list {
                 return to;
             }
             if let Some(v) =

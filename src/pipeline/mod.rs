@@ -145,7 +145,17 @@ impl Parser {
         };
         let date =
             mail.msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
-        let Some((detector, rows)) = detect::run(&mail) else {
+        let mut found = detect::run(&mail);
+        // A notice wrapping a report nobody read: the wrapped report is
+        // read and completed on its own (its returned original, not the
+        // notice's, names the recipients).
+        let inner =
+            if found.is_none() { detect::wrapped_report(&mail) } else { None };
+        if let Some(i) = &inner {
+            found = detect::run(i);
+        }
+        let mail = inner.as_ref().unwrap_or(&mail);
+        let Some((detector, rows)) = found else {
             return Ok(Report {
                 message_id,
                 subject,
@@ -164,11 +174,11 @@ impl Parser {
         // stay linear.
         let recovered = OnceCell::new();
         let recovered =
-            || recovered.get_or_init(|| self.recover_recipients(&mail));
+            || recovered.get_or_init(|| self.recover_recipients(mail));
         // The report's own time, for rows that give none: read once.
         let dated = OnceCell::new();
         let dated =
-            || *dated.get_or_init(|| complete::report_time(&mail, delivered));
+            || *dated.get_or_init(|| complete::report_time(mail, delivered));
         let mut fanned_out = HashSet::new();
         let records = rows
             .into_iter()
@@ -177,7 +187,7 @@ impl Parser {
                     || recovered().is_empty()
                     || fanned_out.insert(row.kind)
             })
-            .flat_map(|row| self.complete(&mail, row, dated, recovered))
+            .flat_map(|row| self.complete(mail, row, dated, recovered))
             .map(|(row, mut rec)| {
                 rec.message_id = message_id.clone();
                 rec.detector = Some(detector.to_string());

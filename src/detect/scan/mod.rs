@@ -9,8 +9,11 @@
 //!   transcripts, `host H [ip]: reply` lines;
 //! - [`rows`]: a block turned into a row, and text rows merged with the
 //!   rows of the report's delivery-status part;
-//! - [`sender`]: who sent the report and how its headers label it.
+//! - [`sender`]: who sent the report and how its headers label it;
+//! - [`evidence`]: the layers of evidence that a message is a report at
+//!   all (sender, subject, headers, text, returned original).
 
+pub(crate) mod evidence;
 pub(crate) mod rows;
 pub(crate) mod search;
 pub(crate) mod section;
