@@ -233,8 +233,9 @@ fn days_in(y: i64, m: i64) -> i64 {
     }
 }
 
-/// Days from 1970-01-01 to a civil date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian; H.
+/// Hinnant's algorithm).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rebound::time::{format_rfc2822, parse_rfc3339};
 use serde_json::Value;
 
-use crate::util::{rebound, sample_messages};
+use crate::util::{ok_on, rebound, run_on, sample_messages};
 
 const H: i64 = 3600;
 
@@ -29,25 +29,12 @@ impl Env {
 
     /// Runs `rebound CMD --db LEDGER ARGS...`.
     fn run(&self, cmd: &str, args: &[&str]) -> Output {
-        rebound()
-            .arg(cmd)
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("REBOUND_DB")
-            .output()
-            .unwrap()
+        run_on(&self.db, cmd, args)
     }
 
     /// Like [`Env::run`], asserting success; returns stdout.
     fn ok(&self, cmd: &str, args: &[&str]) -> String {
-        let o = self.run(cmd, args);
-        assert!(
-            o.status.success(),
-            "rebound {cmd} {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        ok_on(&self.db, cmd, args)
     }
 
     /// Writes a file in the directory and returns its path.

@@ -10,7 +10,7 @@ use rebound::time::parse_rfc3339;
 use serde_json::Value;
 
 use crate::ledger::{Dsn, complaint};
-use crate::util::rebound;
+use crate::util::{ok_on, run_on};
 
 /// A temporary directory with a ledger in it.
 struct Env {
@@ -27,25 +27,12 @@ impl Env {
 
     /// Runs `rebound CMD --db LEDGER ARGS...`.
     fn run(&self, cmd: &str, args: &[&str]) -> Output {
-        rebound()
-            .arg(cmd)
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .env_remove("REBOUND_DB")
-            .output()
-            .unwrap()
+        run_on(&self.db, cmd, args)
     }
 
     /// Like [`Env::run`], asserting success; returns stdout.
     fn ok(&self, cmd: &str, args: &[&str]) -> String {
-        let o = self.run(cmd, args);
-        assert!(
-            o.status.success(),
-            "rebound {cmd} {args:?} failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        ok_on(&self.db, cmd, args)
     }
 
     /// A second ledger, empty, in its own directory.

@@ -46,6 +46,29 @@ pub fn run(args: &[&str]) -> Output {
     rebound().args(args).output().expect("rebound runs")
 }
 
+/// Runs `rebound CMD --db LEDGER ARGS...` (with `REBOUND_DB` unset).
+pub fn run_on(db: &Path, cmd: &str, args: &[&str]) -> Output {
+    rebound()
+        .arg(cmd)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("REBOUND_DB")
+        .output()
+        .unwrap()
+}
+
+/// Like [`run_on`], asserting success; returns stdout.
+pub fn ok_on(db: &Path, cmd: &str, args: &[&str]) -> String {
+    let o = run_on(db, cmd, args);
+    assert!(
+        o.status.success(),
+        "rebound {cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
 /// Every file under `dir` with extension `ext`, sorted.
 pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -17,6 +17,7 @@
 //! Read by hand: it runs on every line.
 
 use super::LineError;
+use crate::time::days_from_civil;
 
 /// How to place times that carry no year or zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,17 +97,6 @@ fn num(s: &[u8], at: usize, n: usize) -> Option<i64> {
     d.iter().try_fold(0i64, |v, c| {
         c.is_ascii_digit().then(|| v * 10 + i64::from(c - b'0'))
     })
-}
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// The year of a time (Unix seconds).
